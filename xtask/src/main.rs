@@ -1,0 +1,50 @@
+//! `cargo xtask`: the one command line of cdb. It parses arguments (the only crate that does),
+//! composes the libraries into commands, and maps outcomes to the exit codes of
+//! [`cdb_core::exit`].
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod bench;
+mod compose_cmd;
+mod test_cmd;
+
+/// cdb — operations tooling for the Claire de Binare stack.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Work with the stack's Compose files (resolved exactly as `docker compose` resolves them).
+    Compose(compose_cmd::ComposeArgs),
+    /// Run every test of the workspace (the README's test command).
+    Test(test_cmd::TestArgs),
+    /// Measure performance goals (side by side with the tools they compete with).
+    Bench(bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version are successes; everything else is a usage error (exit 2).
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(cdb_core::exit::BAD_INPUT)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let code = match cli.command {
+        Command::Compose(args) => compose_cmd::run(args),
+        Command::Test(args) => test_cmd::run(args),
+        Command::Bench(args) => bench::run(args),
+    };
+    ExitCode::from(code)
+}
