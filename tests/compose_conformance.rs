@@ -54,7 +54,10 @@ fn lines(path: &Path) -> Vec<String> {
 fn case_at(name: String, dir: &Path) -> Case {
     let env = lines(&dir.join("env"))
         .into_iter()
-        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+        .filter_map(|l| {
+            l.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        })
         .collect();
     Case {
         name,
@@ -87,7 +90,9 @@ fn collect(root: &Path, prefix: &str, out: &mut Vec<Case>) {
     for dir in dirs {
         let name = format!(
             "{prefix}{}",
-            dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+            dir.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
         );
         if is_case_dir(&dir) {
             out.push(case_at(name, &dir));
@@ -169,7 +174,11 @@ fn compare(case: &Case, theirs: &Value, ours: &Value, problems: &mut Vec<String>
         let t = &theirs["services"][service];
         let o = &ours["services"][service];
         for key in SERVICE_KEYS {
-            diff(format!("services.{service}.{key}"), t.get(*key), o.get(*key));
+            diff(
+                format!("services.{service}.{key}"),
+                t.get(*key),
+                o.get(*key),
+            );
         }
     }
 }

@@ -98,10 +98,27 @@ fn compose(files: Vec<PathBuf>, iterations: u32) -> u8 {
     let ours = median(ours);
     let theirs = median(theirs);
     let ratio = theirs.as_secs_f64() / ours.as_secs_f64().max(1e-9);
-    println!("files: {}", files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "));
+    println!(
+        "files: {}",
+        files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     println!("iterations: {iterations} each, median");
-    println!("cdb-core in-process:          {:>10.3} ms", ours.as_secs_f64() * 1e3);
-    println!("docker compose config (proc): {:>10.3} ms", theirs.as_secs_f64() * 1e3);
+    println!(
+        "cdb-core in-process:          {:>10.3} ms",
+        ours.as_secs_f64() * 1e3
+    );
+    println!(
+        "docker compose config (proc): {:>10.3} ms",
+        theirs.as_secs_f64() * 1e3
+    );
     println!("speed-up: {ratio:.1}x (goal: >= 20x)");
-    if ratio >= 20.0 { exit::SUCCESS } else { exit::GATE_FAILED }
+    if ratio >= 20.0 {
+        exit::SUCCESS
+    } else {
+        exit::GATE_FAILED
+    }
 }

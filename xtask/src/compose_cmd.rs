@@ -96,8 +96,11 @@ fn config(args: ProjectArgs, config: ConfigArgs) -> u8 {
                     options.profiles = config.compose.profiles.clone();
                 }
                 if options.project_directory.is_none() {
-                    options.project_directory =
-                        config.compose.project_directory.as_ref().map(|d| config.root.join(d));
+                    options.project_directory = config
+                        .compose
+                        .project_directory
+                        .as_ref()
+                        .map(|d| config.root.join(d));
                 }
                 result = load(&options, &mut sources);
             }

@@ -104,7 +104,11 @@ impl ProjectConfig {
     }
 
     /// Parses `text` as the contents of `path`.
-    pub fn from_text(path: &Path, text: String, sources: &mut SourceMap) -> Result<Self, Diagnostic> {
+    pub fn from_text(
+        path: &Path,
+        text: String,
+        sources: &mut SourceMap,
+    ) -> Result<Self, Diagnostic> {
         let file = sources.add(path.to_path_buf(), text.clone());
         let root = path
             .parent()
@@ -117,7 +121,8 @@ impl ProjectConfig {
             compose: ComposeSection::default(),
         };
         // Syntax and top-level sections first.
-        let table: toml::Table = toml::from_str(&config.text).map_err(|e| config.error(&e, TOML_SYNTAX))?;
+        let table: toml::Table =
+            toml::from_str(&config.text).map_err(|e| config.error(&e, TOML_SYNTAX))?;
         for key in table.keys() {
             if !SECTIONS.iter().any(|(name, _)| name == key) {
                 let known: Vec<&str> = SECTIONS.iter().map(|(n, _)| *n).collect();
@@ -143,7 +148,8 @@ impl ProjectConfig {
             name,
             marker: PhantomData,
         };
-        let deserializer = toml::Deserializer::parse(&self.text).map_err(|e| self.error(&e, TOML_SYNTAX))?;
+        let deserializer =
+            toml::Deserializer::parse(&self.text).map_err(|e| self.error(&e, TOML_SYNTAX))?;
         match seed.deserialize(deserializer) {
             Ok(value) => Ok(value.unwrap_or_default()),
             Err(e) => Err(self.error(&e, INVALID)),
@@ -161,7 +167,9 @@ impl ProjectConfig {
             .map_or_else(|| FILE_NAME.to_string(), |p| p.display().to_string());
         Diagnostic::error(code, format!("{path}: {}", e.message().trim()))
             .at_opt(loc)
-            .with_help("see the comments in cdb.toml and docs/ARCHITECTURE.md for the accepted keys")
+            .with_help(
+                "see the comments in cdb.toml and docs/ARCHITECTURE.md for the accepted keys",
+            )
     }
 
     fn find_key_line(&self, key: &str) -> Option<Location> {
@@ -170,7 +178,10 @@ impl ProjectConfig {
         for line in self.text.split_inclusive('\n') {
             let trimmed = line.trim_start();
             let header = format!("[{key}");
-            if trimmed.starts_with(&header) || trimmed.starts_with(&format!("{key} ")) || trimmed.starts_with(&format!("{key}=")) {
+            if trimmed.starts_with(&header)
+                || trimmed.starts_with(&format!("{key} "))
+                || trimmed.starts_with(&format!("{key}="))
+            {
                 let col_offset = line.len() - trimmed.len();
                 return Some(offset_location(file, &self.text, offset + col_offset));
             }
@@ -181,7 +192,11 @@ impl ProjectConfig {
 
     /// The Compose files of `[compose]`, absolute.
     pub fn compose_files(&self) -> Vec<PathBuf> {
-        self.compose.files.iter().map(|f| self.root.join(f)).collect()
+        self.compose
+            .files
+            .iter()
+            .map(|f| self.root.join(f))
+            .collect()
     }
 }
 
@@ -230,7 +245,10 @@ mod tests {
     #[test]
     fn defaults_without_a_file() {
         let c = ProjectConfig::defaults("/repo");
-        assert_eq!(c.compose_files(), vec![PathBuf::from("/repo/compose/docker-compose.yml")]);
+        assert_eq!(
+            c.compose_files(),
+            vec![PathBuf::from("/repo/compose/docker-compose.yml")]
+        );
     }
 
     #[test]
@@ -250,8 +268,12 @@ mod tests {
     #[test]
     fn unknown_section_is_an_error() {
         let mut sources = SourceMap::new();
-        let e = ProjectConfig::from_text(Path::new("/r/cdb.toml"), "\n[composer]\n".into(), &mut sources)
-            .unwrap_err();
+        let e = ProjectConfig::from_text(
+            Path::new("/r/cdb.toml"),
+            "\n[composer]\n".into(),
+            &mut sources,
+        )
+        .unwrap_err();
         assert_eq!(e.code, UNKNOWN_SECTION);
         assert_eq!(e.location.map(|l| l.line), Some(2));
     }

@@ -125,9 +125,7 @@ fn token_end(text: &str, start: usize) -> usize {
     let line = rest.split('\n').next().unwrap_or("");
     let mut chars = line.char_indices();
     let len = match chars.next() {
-        Some((_, quote @ ('"' | '\''))) => line[1..]
-            .find(quote)
-            .map_or(line.len(), |i| i + 2),
+        Some((_, quote @ ('"' | '\''))) => line[1..].find(quote).map_or(line.len(), |i| i + 2),
         _ => {
             let bytes = line.as_bytes();
             let mut end = line.len();

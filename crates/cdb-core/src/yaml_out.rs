@@ -105,8 +105,24 @@ fn quote_if_needed(s: &str) -> String {
             c.is_whitespace()
                 || matches!(
                     c,
-                    '-' | '?' | ':' | ',' | '[' | ']' | '{' | '}' | '#' | '&' | '*' | '!' | '|'
-                        | '>' | '\'' | '"' | '%' | '@' | '`'
+                    '-' | '?'
+                        | ':'
+                        | ','
+                        | '['
+                        | ']'
+                        | '{'
+                        | '}'
+                        | '#'
+                        | '&'
+                        | '*'
+                        | '!'
+                        | '|'
+                        | '>'
+                        | '\''
+                        | '"'
+                        | '%'
+                        | '@'
+                        | '`'
                 )
         })
         && !s.ends_with(char::is_whitespace)
@@ -114,7 +130,7 @@ fn quote_if_needed(s: &str) -> String {
         && !s.contains(" #")
         && !s.ends_with(':')
         && !s.chars().any(|c| c.is_control())
-        && !s.starts_with(|c: char| c.is_ascii_digit()) ;
+        && !s.starts_with(|c: char| c.is_ascii_digit());
     if plain_ok {
         s.to_string()
     } else {

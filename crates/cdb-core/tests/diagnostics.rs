@@ -16,7 +16,9 @@ fn compose_error(files: &[(&str, &str)], env: &[(&str, &str)], name: Option<&str
     };
     for (path, text) in files {
         let path = PathBuf::from("/project").join(path);
-        options.files.push(path.clone());
+        if !path.ends_with(".env") {
+            options.files.push(path.clone());
+        }
         if !text.is_empty() {
             options.contents.insert(path, text.to_string());
         }
@@ -33,7 +35,11 @@ fn compose_error(files: &[(&str, &str)], env: &[(&str, &str)], name: Option<&str
 
 fn config_error(text: &str) -> String {
     let mut sources = SourceMap::new();
-    match ProjectConfig::from_text(Path::new("/project/cdb.toml"), text.to_string(), &mut sources) {
+    match ProjectConfig::from_text(
+        Path::new("/project/cdb.toml"),
+        text.to_string(),
+        &mut sources,
+    ) {
         Ok(_) => panic!("expected an error"),
         Err(d) => d.render(&sources),
     }
@@ -42,7 +48,10 @@ fn config_error(text: &str) -> String {
 #[test]
 fn malformed_yaml() {
     insta::assert_snapshot!(compose_error(
-        &[("compose.yaml", "services:\n  app:\n    image: nginx\n   ports: [80]\n")],
+        &[(
+            "compose.yaml",
+            "services:\n  app:\n    image: nginx\n   ports: [80]\n"
+        )],
         &[],
         None
     ));
@@ -51,7 +60,10 @@ fn malformed_yaml() {
 #[test]
 fn duplicate_key() {
     insta::assert_snapshot!(compose_error(
-        &[("compose.yaml", "services:\n  app:\n    image: nginx\n    image: redis\n")],
+        &[(
+            "compose.yaml",
+            "services:\n  app:\n    image: nginx\n    image: redis\n"
+        )],
         &[],
         None
     ));
@@ -69,7 +81,10 @@ fn unknown_service_attribute() {
 #[test]
 fn wrong_type() {
     insta::assert_snapshot!(compose_error(
-        &[("compose.yaml", "services:\n  app:\n    image: nginx\n    ports: 80\n")],
+        &[(
+            "compose.yaml",
+            "services:\n  app:\n    image: nginx\n    ports: 80\n"
+        )],
         &[],
         None
     ));
@@ -90,7 +105,10 @@ fn missing_required_variable() {
 #[test]
 fn invalid_interpolation() {
     insta::assert_snapshot!(compose_error(
-        &[("compose.yaml", "services:\n  app:\n    image: nginx\n    environment:\n      A: ${UNCLOSED\n")],
+        &[(
+            "compose.yaml",
+            "services:\n  app:\n    image: nginx\n    environment:\n      A: ${UNCLOSED\n"
+        )],
         &[],
         None
     ));
@@ -137,7 +155,10 @@ fn network_mode_with_networks() {
 #[test]
 fn undefined_dependency() {
     insta::assert_snapshot!(compose_error(
-        &[("compose.yaml", "services:\n  app:\n    image: nginx\n    depends_on: [db]\n")],
+        &[(
+            "compose.yaml",
+            "services:\n  app:\n    image: nginx\n    depends_on: [db]\n"
+        )],
         &[],
         None
     ));
@@ -146,7 +167,10 @@ fn undefined_dependency() {
 #[test]
 fn neither_image_nor_build() {
     insta::assert_snapshot!(compose_error(
-        &[("compose.yaml", "services:\n  app:\n    command: [sleep, '1']\n")],
+        &[(
+            "compose.yaml",
+            "services:\n  app:\n    command: [sleep, '1']\n"
+        )],
         &[],
         None
     ));
@@ -159,7 +183,9 @@ fn toml_syntax() {
 
 #[test]
 fn toml_unknown_key() {
-    insta::assert_snapshot!(config_error("[compose]\nfiles = [\"a.yml\"]\nprofile = [\"x\"]\n"));
+    insta::assert_snapshot!(config_error(
+        "[compose]\nfiles = [\"a.yml\"]\nprofile = [\"x\"]\n"
+    ));
 }
 
 #[test]
@@ -170,4 +196,19 @@ fn toml_unknown_section() {
 #[test]
 fn toml_wrong_type() {
     insta::assert_snapshot!(config_error("[compose]\nfiles = \"compose.yml\"\n"));
+}
+
+#[test]
+fn dotenv_syntax() {
+    insta::assert_snapshot!(compose_error(
+        &[
+            (
+                "compose.yaml",
+                "services:\n  app:\n    image: \"nginx:${TAG}\"\n"
+            ),
+            (".env", "TAG=1.27\nBAD KEY=1\n"),
+        ],
+        &[],
+        None
+    ));
 }

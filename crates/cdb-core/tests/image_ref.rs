@@ -8,9 +8,9 @@
 use std::fmt::Write as _;
 use std::sync::LazyLock;
 
+use cdb_core::image::{ImageRef, ImageRefError, Precision, TagVersion, Version};
 use proptest::prelude::*;
 use regex::Regex;
-use cdb_core::image::{ImageRef, ImageRefError, Precision, TagVersion, Version};
 use serde::Serialize;
 
 const F64: &str = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";

@@ -67,7 +67,9 @@ pub fn parse_volume_short(spec: &str) -> Result<ShortVolume, String> {
         _ => return Err(format!("invalid spec: {spec}: too many colons")),
     }
     if volume.target.is_empty() {
-        return Err(format!("invalid spec: {spec}: empty section between colons"));
+        return Err(format!(
+            "invalid spec: {spec}: empty section between colons"
+        ));
     }
     volume.target = clean_unix_path(&volume.target);
     if !volume.source.is_empty() && is_path_like(&volume.source) {
@@ -209,7 +211,10 @@ pub fn volume(node: Node) -> Result<Node, Diagnostic> {
         }
         _ => Err(invalid(
             loc,
-            format!("a volume must be a string or a mapping, found {}", node.kind_name()),
+            format!(
+                "a volume must be a string or a mapping, found {}",
+                node.kind_name()
+            ),
         )),
     }
 }
@@ -292,7 +297,10 @@ pub fn ports(node: Node) -> Result<Node, Diagnostic> {
             _ => {
                 return Err(invalid(
                     iloc,
-                    format!("a port must be a number, a string or a mapping, found {}", item.kind_name()),
+                    format!(
+                        "a port must be a number, a string or a mapping, found {}",
+                        item.kind_name()
+                    ),
                 ));
             }
         }
@@ -402,8 +410,7 @@ pub fn parse_port_short(spec: &str) -> Result<Vec<ShortPort>, String> {
         }
         return Ok(out);
     }
-    let (hstart, hend) =
-        parse_range(&host).map_err(|_| format!("invalid hostPort: {host}"))?;
+    let (hstart, hend) = parse_range(&host).map_err(|_| format!("invalid hostPort: {host}"))?;
     if cend - cstart == hend - hstart {
         for i in 0..=(cend - cstart) {
             out.push(ShortPort {
@@ -437,7 +444,10 @@ pub fn build(node: Node) -> Result<Node, Diagnostic> {
         _ => {
             return Err(invalid(
                 loc,
-                format!("build must be a string or a mapping, found {}", node.kind_name()),
+                format!(
+                    "build must be a string or a mapping, found {}",
+                    node.kind_name()
+                ),
             ));
         }
     };
@@ -450,7 +460,10 @@ pub fn build(node: Node) -> Result<Node, Diagnostic> {
         }
         for field in ["args", "labels"] {
             if let Some(v) = m.get_mut(field) {
-                *v = key_value_mapping(std::mem::replace(v, Node::new(Value::Null, loc)), field == "labels");
+                *v = key_value_mapping(
+                    std::mem::replace(v, Node::new(Value::Null, loc)),
+                    field == "labels",
+                );
             }
         }
     }

@@ -53,9 +53,14 @@ pub fn read_dotenv(
     path: &Path,
     lookup: &Environment,
     sources: &mut SourceMap,
+    contents: &BTreeMap<PathBuf, String>,
     referenced_from: Option<Location>,
 ) -> Result<BTreeMap<String, String>, Diagnostic> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = match contents.get(path) {
+        Some(text) => Ok(text.clone()),
+        None => std::fs::read_to_string(path),
+    };
+    let text = text.map_err(|e| {
         Diagnostic::error(
             MISSING_FILE,
             format!("couldn't read env file {}: {e}", path.display()),
@@ -66,9 +71,12 @@ pub fn read_dotenv(
     let file = sources.add(path.to_path_buf(), text.clone());
     let get = |name: &str| lookup.get(name).map(str::to_string);
     let parsed = parse_dotenv(&text, &get).map_err(|e| {
-        Diagnostic::error(DOTENV, format!("failed to read {}: {e}", path.display()))
-            .at(Location::new(file, e.line as u32, e.column as u32))
-            .with_help("use KEY=VALUE lines; quote values that contain spaces or `#`")
+        Diagnostic::error(
+            DOTENV,
+            format!("failed to read {}: {}", path.display(), e.message),
+        )
+        .at(Location::new(file, e.line as u32, e.column as u32))
+        .with_help("use KEY=VALUE lines; quote values that contain spaces or `#`")
     })?;
     Ok(parsed.into_iter().collect())
 }

@@ -15,7 +15,11 @@ use crate::diagnostic::Diagnostic;
 use crate::source::Location;
 
 /// Resolves every `extends` in the services of `doc`, a document of `file`.
-pub(crate) fn apply(doc: &mut Node, file: &FsPath, ctx: &mut Context<'_>) -> Result<(), Diagnostic> {
+pub(crate) fn apply(
+    doc: &mut Node,
+    file: &FsPath,
+    ctx: &mut Context<'_>,
+) -> Result<(), Diagnostic> {
     let Some(services) = doc
         .as_map_mut()
         .and_then(|m| m.get_mut("services"))
@@ -48,8 +52,11 @@ fn resolve(
     let (reference, other_file) = match &extends.value {
         Value::Str(s) => (s.clone(), None),
         Value::Map(m) => (
-            m.get("service").and_then(Node::scalar_text).unwrap_or_default(),
-            m.get("file").map(|f| (f.scalar_text().unwrap_or_default(), f.loc)),
+            m.get("service")
+                .and_then(Node::scalar_text)
+                .unwrap_or_default(),
+            m.get("file")
+                .map(|f| (f.scalar_text().unwrap_or_default(), f.loc)),
         ),
         _ => return Ok(()),
     };
@@ -89,7 +96,15 @@ fn resolve(
         Some((other, file_loc)) => {
             let dir = file.parent().unwrap_or(FsPath::new("/"));
             let other_path = absolute(dir, FsPath::new(&other));
-            Some(load_base(&other_path, &reference, name, file, file_loc, ctx, chain)?)
+            Some(load_base(
+                &other_path,
+                &reference,
+                name,
+                file,
+                file_loc,
+                ctx,
+                chain,
+            )?)
         }
     };
     chain.pop();

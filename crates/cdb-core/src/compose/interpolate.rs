@@ -305,15 +305,32 @@ fn first_brace_closing(s: &[u8]) -> Option<usize> {
     None
 }
 
-/// Index of the last `}` in `s[from..]` before the first `\n` at or after
-/// `from`: where compose-go's greedy `(.*)}` ends.
-fn last_close_on_line(s: &[u8], from: usize) -> Option<usize> {
-    let tail = s.get(from..)?;
-    let line = tail
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(tail, |nl| tail.get(..nl).unwrap_or_default());
-    line.iter().rposition(|&b| b == b'}').map(|i| from + i)
+/// Finds where compose-go's greedy `(.*)}` ends: the last `}` at or after
+/// `from` and before the next `\n`. Remembers the answer for the current
+/// line so that many expressions on one long line stay linear.
+#[derive(Default)]
+struct LastClose {
+    /// `(scanned_from, line_end, last_close)` of the last scan.
+    cache: Option<(usize, usize, Option<usize>)>,
+}
+
+impl LastClose {
+    fn find(&mut self, tmpl: &str, from: usize) -> Option<usize> {
+        let (_, _, last) = match self.cache {
+            Some(hit @ (scanned_from, line_end, _)) if scanned_from <= from && from <= line_end => {
+                hit
+            }
+            _ => {
+                let tail = tmpl.get(from..).unwrap_or_default();
+                let line_len = tail.find('\n').unwrap_or(tail.len());
+                let line = tail.get(..line_len).unwrap_or_default();
+                let entry = (from, from + line_len, line.rfind('}').map(|i| from + i));
+                self.cache = Some(entry);
+                entry
+            }
+        };
+        last.filter(|&close| close >= from)
+    }
 }
 
 fn invalid(template: &str, offset: usize) -> InterpolationError {
@@ -341,6 +358,7 @@ fn substitute(
     // by compose-go as a separate template (used for error messages); all
     // such nested "rest" templates end where the outermost expression ended.
     let mut segment: Option<(usize, usize)> = None;
+    let mut last_close = LastClose::default();
 
     while let Some(found) = bytes
         .get(pos..)
@@ -402,7 +420,7 @@ fn substitute(
         };
 
         let arg_start = name_end + op_len;
-        let Some(last_close) = last_close_on_line(bytes, arg_start) else {
+        let Some(last_close) = last_close.find(tmpl, arg_start) else {
             return Err(invalid(current_template(), base + start));
         };
         let match_end = last_close + 1;
@@ -535,11 +553,7 @@ pub(crate) mod unicode {
         if c.is_ascii() {
             return c.is_ascii_alphanumeric();
         }
-        matches(
-            CLASSES.letter_or_number.as_ref(),
-            c,
-            char::is_alphanumeric,
-        )
+        matches(CLASSES.letter_or_number.as_ref(), c, char::is_alphanumeric)
     }
 }
 
@@ -592,7 +606,13 @@ mod tests {
     }
 
     #[track_caller]
-    fn check_required(input: &str, pairs: &[(&str, &str)], name: &str, message: &str, offset: usize) {
+    fn check_required(
+        input: &str,
+        pairs: &[(&str, &str)],
+        name: &str,
+        message: &str,
+        offset: usize,
+    ) {
         let err = run(input, pairs).unwrap_err();
         assert_eq!(
             err,
@@ -704,12 +724,7 @@ mod tests {
         check_invalid("${A:-${}}", &[("A", "a")], "${}", 5);
         check_invalid("${A:-x} ${ }", &[], " ${ }", 8);
         check_invalid("${A:-{}x}${B}", &[], "{}x}${B", 9);
-        check_invalid(
-            "${A:-x}${B:-y} ${C} ${",
-            &[],
-            "${A:-x}${B:-y} ${C} ${",
-            20,
-        );
+        check_invalid("${A:-x}${B:-y} ${C} ${", &[], "${A:-x}${B:-y} ${C} ${", 20);
     }
 
     #[test]
@@ -770,8 +785,13 @@ mod tests {
         let ok_depth = "${A:-".repeat(MAX_NESTING) + "x" + &"}".repeat(MAX_NESTING);
         assert_eq!(ok(&ok_depth, &[]).0, "x");
         // long flat lines stay linear (many expressions sharing one line)
-        let flat = "${A:-x}".repeat(20_000);
-        assert_eq!(ok(&flat, &[]).0, "x".repeat(20_000));
+        let flat = "${A:-x}".repeat(200_000);
+        assert_eq!(ok(&flat, &[]).0, "x".repeat(200_000));
+        let flat = "$A${A:-$A}".repeat(100_000) + "\n" + &"${A-${A}}$$".repeat(100_000);
+        assert_eq!(
+            run(&flat, &[("A", "a")]).unwrap().value,
+            "aa".repeat(100_000) + "\n" + &"a$".repeat(100_000)
+        );
     }
 
     /// A literal port of compose-go v2.9.1's regex-driven `template` package,
@@ -834,10 +854,11 @@ mod tests {
                 warnings: &mut Vec<String>,
             ) -> Result<String, InterpolationError> {
                 let sep = first_sep(substring);
-                let (substring, rest) = match super::super::first_brace_closing(substring.as_bytes()) {
-                    Some(i) => (&substring[..=i], &substring[i + 1..]),
-                    None => (substring, ""),
-                };
+                let (substring, rest) =
+                    match super::super::first_brace_closing(substring.as_bytes()) {
+                        Some(i) => (&substring[..=i], &substring[i + 1..]),
+                        None => (substring, ""),
+                    };
                 let caps = self.pattern.captures(substring).unwrap();
                 if caps.name("escaped").is_some() {
                     return Ok("$".to_owned());
@@ -852,7 +873,10 @@ mod tests {
                         offset: 0,
                     });
                 }
-                if braced && let Some(sep) = sep && let Some((name, arg)) = substitution.split_once(sep) {
+                if braced
+                    && let Some(sep) = sep
+                    && let Some((name, arg)) = substitution.split_once(sep)
+                {
                     let arg = self.substitute(arg, mapping, warnings)?;
                     let value = mapping(name);
                     let v = match sep {
@@ -896,6 +920,9 @@ mod tests {
                 .map(|(_, sep)| sep)
         }
     }
+
+    static ORACLE: std::sync::LazyLock<reference::Oracle> =
+        std::sync::LazyLock::new(reference::Oracle::new);
 
     fn strip_offset(e: InterpolationError) -> InterpolationError {
         e.with_offset(0)
@@ -944,7 +971,7 @@ mod tests {
 
         #[test]
         fn matches_regex_port_of_compose_go(s in template_strategy()) {
-            let oracle = reference::Oracle::new();
+            let oracle = &*ORACLE;
             let mut warnings = Vec::new();
             let expected = oracle.substitute(&s, &fixture_env, &mut warnings);
             let actual = interpolate(&s, &fixture_env);

@@ -8,7 +8,9 @@ use std::path::{Path as FsPath, PathBuf};
 
 use crate::compose::env::{self, Environment, absolute, read_dotenv};
 use crate::compose::interpolate::{InterpolationError, interpolate};
-use crate::compose::merge::{self, ResetKind, enforce_unicity, merge, remove_path, take_reset_paths};
+use crate::compose::merge::{
+    self, ResetKind, enforce_unicity, merge, remove_path, take_reset_paths,
+};
 use crate::compose::normalize;
 use crate::compose::path::Path;
 use crate::compose::project::Project;
@@ -108,7 +110,7 @@ pub fn load(options: &ComposeOptions, sources: &mut SourceMap) -> Result<Loaded,
     };
     let mut dotenv: BTreeMap<String, String> = BTreeMap::new();
     for (path, required) in &env_files {
-        if !required && !path.is_file() {
+        if !required && !path.is_file() && !options.contents.contains_key(path) {
             continue;
         }
         let mut lookup = env.clone();
@@ -117,7 +119,13 @@ pub fn load(options: &ComposeOptions, sources: &mut SourceMap) -> Result<Loaded,
                 lookup.set(k.clone(), v.clone());
             }
         }
-        dotenv.extend(read_dotenv(path, &lookup, sources, None)?);
+        dotenv.extend(read_dotenv(
+            path,
+            &lookup,
+            sources,
+            &options.contents,
+            None,
+        )?);
     }
     for (k, v) in dotenv {
         if !env.contains(&k) {
@@ -207,9 +215,17 @@ pub fn load(options: &ComposeOptions, sources: &mut SourceMap) -> Result<Loaded,
 fn find_default_files(start: &FsPath) -> Option<(PathBuf, Vec<PathBuf>)> {
     let mut dir = Some(start);
     while let Some(d) = dir {
-        if let Some(main) = DEFAULT_FILES.iter().map(|f| d.join(f)).find(|p| p.is_file()) {
+        if let Some(main) = DEFAULT_FILES
+            .iter()
+            .map(|f| d.join(f))
+            .find(|p| p.is_file())
+        {
             let mut files = vec![main];
-            if let Some(over) = OVERRIDE_FILES.iter().map(|f| d.join(f)).find(|p| p.is_file()) {
+            if let Some(over) = OVERRIDE_FILES
+                .iter()
+                .map(|f| d.join(f))
+                .find(|p| p.is_file())
+            {
                 files.push(over);
             }
             return Some((d.to_path_buf(), files));
@@ -295,7 +311,10 @@ pub(crate) fn interpolate_node(
                         ctx.warn_unset(&name, node.loc);
                     }
                 }
-                Err(e) => return Err(interpolation_error(&e, path, node.loc)),
+                Err(e) => {
+                    let loc = refine_location(ctx.sources, node.loc, s, e.offset());
+                    return Err(interpolation_error(&e, path, loc));
+                }
             }
         }
         Value::Seq(items) => {
@@ -319,20 +338,45 @@ pub(crate) fn interpolate_node(
     Ok(())
 }
 
+/// Moves a value's location to the `${` at byte `offset` of its text, when the value is written
+/// on one line as it reads (plain or simply quoted); otherwise keeps the value's location.
+fn refine_location(sources: &SourceMap, loc: Location, value: &str, offset: usize) -> Location {
+    let Some(prefix) = value.get(..offset) else {
+        return loc;
+    };
+    let Some(file) = sources.get(loc.file) else {
+        return loc;
+    };
+    let start = sources.byte_offset(loc);
+    let line = file
+        .text
+        .get(start..)
+        .and_then(|t| t.lines().next())
+        .unwrap_or("");
+    let quote = usize::from(line.starts_with(['"', '\'']));
+    if prefix.contains('\n') || !line.get(quote..).is_some_and(|l| l.starts_with(prefix)) {
+        return loc;
+    }
+    Location::new(
+        loc.file,
+        loc.line,
+        loc.col + (quote + prefix.chars().count()) as u32,
+    )
+}
+
 fn interpolation_error(e: &InterpolationError, path: &Path, loc: Location) -> Diagnostic {
+    let message = e.to_compose_message(&path.to_string());
     match e {
         InterpolationError::RequiredMissing { name, .. } => {
-            Diagnostic::error(REQUIRED_VARIABLE, format!("{e}"))
+            Diagnostic::error(REQUIRED_VARIABLE, message)
                 .at(loc)
                 .with_label(format!("{name} is required here"))
                 .with_help(format!("set {name} in the environment or in .env"))
         }
-        _ => Diagnostic::error(
-            INTERPOLATION,
-            format!("invalid interpolation format for {path}: {e}"),
-        )
-        .at(loc)
-        .with_help("You may need to escape any $ with another $ ($$)"),
+        _ => Diagnostic::error(INTERPOLATION, message.replace('\n', " "))
+            .at(loc)
+            .with_label("this expression cannot be parsed")
+            .with_help("write a literal `$` as `$$`; close every `${` with `}`"),
     }
 }
 
@@ -401,7 +445,10 @@ pub(crate) fn canonicalize_service(service: &mut Node) -> Result<(), Diagnostic>
         return Ok(());
     };
     let loc = Location::default();
-    let take = |s: &mut Mapping, key: &str| s.get_mut(key).map(|v| std::mem::replace(v, Node::new(Value::Null, loc)));
+    let take = |s: &mut Mapping, key: &str| {
+        s.get_mut(key)
+            .map(|v| std::mem::replace(v, Node::new(Value::Null, loc)))
+    };
     if let Some(ports) = take(s, "ports")
         && let Some(slot) = s.get_mut("ports")
     {

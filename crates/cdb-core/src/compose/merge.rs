@@ -186,7 +186,11 @@ pub fn merge(base: Node, over: Node, path: &mut Path) -> Result<Node, Diagnostic
     }
 }
 
-fn merge_mappings(mut base: Mapping, over: Mapping, path: &mut Path) -> Result<Mapping, Diagnostic> {
+fn merge_mappings(
+    mut base: Mapping,
+    over: Mapping,
+    path: &mut Path,
+) -> Result<Mapping, Diagnostic> {
     for (key, value) in over {
         match base.remove_keep_position(&key.name) {
             None => base.insert(key, value),
@@ -210,7 +214,10 @@ fn merge_append(base: Node, over: Node, path: &mut Path) -> Result<Node, Diagnos
         (Value::Seq(_), Value::Seq(_)) => {
             let Node { value, tag, loc } = base;
             let (Value::Seq(mut b), Value::Seq(o)) = (value, over.value) else {
-                return Err(Diagnostic::error("compose::merge", format!("cannot override {path}")));
+                return Err(Diagnostic::error(
+                    "compose::merge",
+                    format!("cannot override {path}"),
+                ));
             };
             b.extend(o);
             Ok(Node {
@@ -364,12 +371,22 @@ fn merge_depends_on(base: Node, over: Node, path: &mut Path) -> Result<Node, Dia
 }
 
 fn merge_as_mapping(base: Node, over: Node, path: &mut Path) -> Result<Node, Diagnostic> {
-    merge_mapping_nodes(list_to_mapping(base, None), list_to_mapping(over, None), path)
+    merge_mapping_nodes(
+        list_to_mapping(base, None),
+        list_to_mapping(over, None),
+        path,
+    )
 }
 
 fn merge_logging(base: Node, over: Node, path: &mut Path) -> Result<Node, Diagnostic> {
-    let base_driver = base.as_map().and_then(|m| m.get("driver")).map(|n| n.value.clone());
-    let over_driver = over.as_map().and_then(|m| m.get("driver")).map(|n| n.value.clone());
+    let base_driver = base
+        .as_map()
+        .and_then(|m| m.get("driver"))
+        .map(|n| n.value.clone());
+    let over_driver = over
+        .as_map()
+        .and_then(|m| m.get("driver"))
+        .map(|n| n.value.clone());
     match (base_driver, over_driver) {
         (Some(b), Some(o)) if b != o => Ok(over),
         _ => merge_mapping_nodes(base, over, path),
@@ -472,7 +489,9 @@ fn mount_index(node: &Node, default_dir: &str) -> Option<String> {
             Some(t) => Some(t),
             None => Some(format!(
                 "{default_dir}/{}",
-                m.get("source").and_then(Node::scalar_text).unwrap_or_default()
+                m.get("source")
+                    .and_then(Node::scalar_text)
+                    .unwrap_or_default()
             )),
         },
         _ => Some(format!("{default_dir}/{}", node.scalar_text()?)),

@@ -60,7 +60,11 @@ pub(crate) fn project_name(
         }
         return Ok(name.clone());
     }
-    if let Some(name) = ctx.env.get("COMPOSE_PROJECT_NAME").filter(|n| !n.is_empty()) {
+    if let Some(name) = ctx
+        .env
+        .get("COMPOSE_PROJECT_NAME")
+        .filter(|n| !n.is_empty())
+    {
         let name = name.to_string();
         if normalize_project_name(&name) != name {
             return Err(invalid_name(&name, None, "COMPOSE_PROJECT_NAME"));
@@ -89,8 +93,10 @@ pub(crate) fn project_name(
         ),
     };
     if name.is_empty() {
-        return Err(Diagnostic::error(PROJECT_NAME, "project name must not be empty")
-            .with_help("name the project with -p NAME or a top-level `name:`"));
+        return Err(
+            Diagnostic::error(PROJECT_NAME, "project name must not be empty")
+                .with_help("name the project with -p NAME or a top-level `name:`"),
+        );
     }
     Ok(name)
 }
@@ -174,7 +180,8 @@ pub(crate) fn resolve_service_paths(service: &mut Node, dir: &FsPath, ctx: &Cont
     }
     if let Some(env_file) = s.get_mut("env_file") {
         let loc = env_file.loc;
-        let items: Vec<Node> = match std::mem::replace(env_file, Node::new(Value::Null, loc)).value {
+        let items: Vec<Node> = match std::mem::replace(env_file, Node::new(Value::Null, loc)).value
+        {
             Value::Str(p) => vec![Node::str(p, loc)],
             Value::Seq(items) => items,
             other => vec![Node::new(other, loc)],
@@ -185,15 +192,23 @@ pub(crate) fn resolve_service_paths(service: &mut Node, dir: &FsPath, ctx: &Cont
                 let iloc = item.loc;
                 let (path, required) = match &item.value {
                     Value::Map(m) => (
-                        m.get("path").and_then(Node::scalar_text).unwrap_or_default(),
-                        !matches!(m.get("required").map(|r| &r.value), Some(Value::Bool(false))),
+                        m.get("path")
+                            .and_then(Node::scalar_text)
+                            .unwrap_or_default(),
+                        !matches!(
+                            m.get("required").map(|r| &r.value),
+                            Some(Value::Bool(false))
+                        ),
                     ),
                     _ => (item.scalar_text().unwrap_or_default(), true),
                 };
                 let abs = join_relative(dir, &path);
                 let mut m = Mapping::new();
                 m.insert(key("path", iloc), Node::str(abs, iloc));
-                m.insert(key("required", iloc), Node::new(Value::Bool(required), iloc));
+                m.insert(
+                    key("required", iloc),
+                    Node::new(Value::Bool(required), iloc),
+                );
                 Node::new(Value::Map(m), iloc)
             })
             .collect();
@@ -279,7 +294,9 @@ pub(crate) fn finish(
         if let Some(deps) = s.get("depends_on").and_then(Node::as_map) {
             for (dep, spec) in deps.iter() {
                 let required = !matches!(
-                    spec.as_map().and_then(|m| m.get("required")).map(|r| &r.value),
+                    spec.as_map()
+                        .and_then(|m| m.get("required"))
+                        .map(|r| &r.value),
                     Some(Value::Bool(false))
                 );
                 let defined = services.contains(&dep.name);
@@ -359,7 +376,9 @@ pub(crate) fn finish(
     // The default network for services that name none.
     let mut used_networks = BTreeSet::new();
     for (_, service) in services.iter_mut() {
-        let Some(s) = service.as_map_mut() else { continue };
+        let Some(s) = service.as_map_mut() else {
+            continue;
+        };
         if !s.contains("networks") && !s.contains("network_mode") {
             let loc = s.key("image").map(|k| k.loc).unwrap_or_default();
             let mut nets = Mapping::new();
@@ -389,7 +408,10 @@ pub(crate) fn finish(
 
     let mut networks = top_networks;
     if used_networks.contains("default") && !networks.contains("default") {
-        networks.insert(key("default", Location::default()), Node::new(Value::Null, Location::default()));
+        networks.insert(
+            key("default", Location::default()),
+            Node::new(Value::Null, Location::default()),
+        );
     }
     networks.retain(|k, _| used_networks.contains(&k.name));
     for (k, net) in networks.iter_mut() {
@@ -397,7 +419,10 @@ pub(crate) fn finish(
         if let Some(m) = net.as_map_mut()
             && !m.contains("ipam")
         {
-            m.insert(key("ipam", k.loc), Node::new(Value::Map(Mapping::new()), k.loc));
+            m.insert(
+                key("ipam", k.loc),
+                Node::new(Value::Map(Mapping::new()), k.loc),
+            );
         }
     }
     let mut volumes = top_volumes;
@@ -425,7 +450,10 @@ fn finish_resource(node: &mut Node, key_name: &str, project: &str) {
     let loc = node.loc;
     let Some(m) = node.as_map_mut() else { return };
     let external = matches!(m.get("external").map(|e| &e.value), Some(Value::Bool(true)));
-    if !external && let Some(e) = m.get("external") && !matches!(e.value, Value::Bool(true)) {
+    if !external
+        && let Some(e) = m.get("external")
+        && !matches!(e.value, Value::Bool(true))
+    {
         m.remove("external");
     }
     if !m.contains("name") {
@@ -454,14 +482,20 @@ fn finish_service(service: &mut Node, ctx: &mut Context<'_>) -> Result<(), Diagn
     if let Some(files) = s.remove("env_file") {
         for item in files.as_seq().unwrap_or(&[]) {
             let Some(m) = item.as_map() else { continue };
-            let path = m.get("path").and_then(Node::scalar_text).unwrap_or_default();
-            let required = !matches!(m.get("required").map(|r| &r.value), Some(Value::Bool(false)));
+            let path = m
+                .get("path")
+                .and_then(Node::scalar_text)
+                .unwrap_or_default();
+            let required = !matches!(
+                m.get("required").map(|r| &r.value),
+                Some(Value::Bool(false))
+            );
             let path = PathBuf::from(path);
-            if !required && !path.is_file() {
+            if !required && !path.is_file() && !ctx.contents.contains_key(&path) {
                 continue;
             }
             let env = ctx.env.clone();
-            for (k, v) in read_dotenv(&path, &env, ctx.sources, Some(item.loc))? {
+            for (k, v) in read_dotenv(&path, &env, ctx.sources, ctx.contents, Some(item.loc))? {
                 environment.insert(k, (Some(v), item.loc));
             }
         }
@@ -489,7 +523,10 @@ fn finish_service(service: &mut Node, ctx: &mut Context<'_>) -> Result<(), Diagn
     }
     if let Some(labels) = s.get_mut("labels") {
         let loc = labels.loc;
-        *labels = canonical::key_value_mapping(std::mem::replace(labels, Node::new(Value::Null, loc)), true);
+        *labels = canonical::key_value_mapping(
+            std::mem::replace(labels, Node::new(Value::Null, loc)),
+            true,
+        );
     }
     if let Some(args) = s
         .get_mut("build")
@@ -548,7 +585,10 @@ mod tests {
     #[test]
     fn project_names_normalise_like_compose() {
         assert_eq!(normalize_project_name("My.App_Name"), "myapp_name");
-        assert_eq!(normalize_project_name("Project.Name_From-Folder"), "projectname_from-folder");
+        assert_eq!(
+            normalize_project_name("Project.Name_From-Folder"),
+            "projectname_from-folder"
+        );
         assert_eq!(normalize_project_name("-_x"), "x");
     }
 }

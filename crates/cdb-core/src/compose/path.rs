@@ -63,8 +63,14 @@ mod tests {
 
     #[test]
     fn patterns() {
-        assert!(matches(&Path::parse("services.web.ports"), "services.*.ports"));
-        assert!(!matches(&Path::parse("services.web.ports.0"), "services.*.ports"));
+        assert!(matches(
+            &Path::parse("services.web.ports"),
+            "services.*.ports"
+        ));
+        assert!(!matches(
+            &Path::parse("services.web.ports.0"),
+            "services.*.ports"
+        ));
         assert!(!matches(&Path::parse("services.web"), "services.*.ports"));
     }
 }

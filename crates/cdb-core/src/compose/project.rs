@@ -154,12 +154,9 @@ impl Service {
     fn from_node(name: String, loc: Location, node: Node) -> Service {
         let empty = Mapping::new();
         let m = node.as_map().unwrap_or(&empty);
-        let image = m.get("image").and_then(|n| {
-            n.scalar_text().map(|value| Spanned {
-                value,
-                loc: n.loc,
-            })
-        });
+        let image = m
+            .get("image")
+            .and_then(|n| n.scalar_text().map(|value| Spanned { value, loc: n.loc }));
         let build = m.get("build").and_then(|b| {
             let bm = b.as_map()?;
             Some(Build {
@@ -261,14 +258,17 @@ impl Service {
                     .collect()
             })
             .unwrap_or_default();
-        let healthcheck = m.get("healthcheck").and_then(Node::as_map).map(|h| Healthcheck {
-            test: strings(h.get("test")).unwrap_or_default(),
-            interval: text(h, "interval"),
-            timeout: text(h, "timeout"),
-            retries: text(h, "retries").and_then(|r| r.parse().ok()),
-            start_period: text(h, "start_period"),
-            disable: matches!(h.get("disable").map(|d| &d.value), Some(Value::Bool(true))),
-        });
+        let healthcheck = m
+            .get("healthcheck")
+            .and_then(Node::as_map)
+            .map(|h| Healthcheck {
+                test: strings(h.get("test")).unwrap_or_default(),
+                interval: text(h, "interval"),
+                timeout: text(h, "timeout"),
+                retries: text(h, "retries").and_then(|r| r.parse().ok()),
+                start_period: text(h, "start_period"),
+                disable: matches!(h.get("disable").map(|d| &d.value), Some(Value::Bool(true))),
+            });
         Service {
             loc,
             image,

@@ -15,40 +15,138 @@ const TOP_LEVEL: &[&str] = &[
 ];
 
 const SERVICE: &[&str] = &[
-    "annotations", "attach", "blkio_config", "build", "cap_add", "cap_drop", "cgroup",
-    "cgroup_parent", "command", "configs", "container_name", "cpu_count", "cpu_percent",
-    "cpu_period", "cpu_quota", "cpu_rt_period", "cpu_rt_runtime", "cpu_shares", "cpus", "cpuset",
-    "credential_spec", "depends_on", "deploy", "develop", "device_cgroup_rules", "devices", "dns",
-    "dns_opt", "dns_search", "domainname", "entrypoint", "env_file", "environment", "expose",
-    "extends", "external_links", "extra_hosts", "gpus", "group_add", "healthcheck", "hostname",
-    "image", "init", "ipc", "isolation", "label_file", "labels", "links", "logging", "mac_address",
-    "mem_limit", "mem_reservation", "mem_swappiness", "memswap_limit", "models", "network_mode",
-    "networks", "oom_kill_disable", "oom_score_adj", "pid", "pids_limit", "platform", "ports",
-    "post_start", "pre_stop", "privileged", "profiles", "provider", "pull_policy",
-    "pull_refresh_after", "read_only", "restart", "runtime", "scale", "secrets", "security_opt",
-    "shm_size", "stdin_open", "stop_grace_period", "stop_signal", "storage_opt", "sysctls", "tmpfs",
-    "tty", "ulimits", "use_api_socket", "user", "userns_mode", "uts", "volumes", "volumes_from",
+    "annotations",
+    "attach",
+    "blkio_config",
+    "build",
+    "cap_add",
+    "cap_drop",
+    "cgroup",
+    "cgroup_parent",
+    "command",
+    "configs",
+    "container_name",
+    "cpu_count",
+    "cpu_percent",
+    "cpu_period",
+    "cpu_quota",
+    "cpu_rt_period",
+    "cpu_rt_runtime",
+    "cpu_shares",
+    "cpus",
+    "cpuset",
+    "credential_spec",
+    "depends_on",
+    "deploy",
+    "develop",
+    "device_cgroup_rules",
+    "devices",
+    "dns",
+    "dns_opt",
+    "dns_search",
+    "domainname",
+    "entrypoint",
+    "env_file",
+    "environment",
+    "expose",
+    "extends",
+    "external_links",
+    "extra_hosts",
+    "gpus",
+    "group_add",
+    "healthcheck",
+    "hostname",
+    "image",
+    "init",
+    "ipc",
+    "isolation",
+    "label_file",
+    "labels",
+    "links",
+    "logging",
+    "mac_address",
+    "mem_limit",
+    "mem_reservation",
+    "mem_swappiness",
+    "memswap_limit",
+    "models",
+    "network_mode",
+    "networks",
+    "oom_kill_disable",
+    "oom_score_adj",
+    "pid",
+    "pids_limit",
+    "platform",
+    "ports",
+    "post_start",
+    "pre_stop",
+    "privileged",
+    "profiles",
+    "provider",
+    "pull_policy",
+    "pull_refresh_after",
+    "read_only",
+    "restart",
+    "runtime",
+    "scale",
+    "secrets",
+    "security_opt",
+    "shm_size",
+    "stdin_open",
+    "stop_grace_period",
+    "stop_signal",
+    "storage_opt",
+    "sysctls",
+    "tmpfs",
+    "tty",
+    "ulimits",
+    "use_api_socket",
+    "user",
+    "userns_mode",
+    "uts",
+    "volumes",
+    "volumes_from",
     "working_dir",
 ];
 
 const HEALTHCHECK: &[&str] = &[
-    "disable", "interval", "retries", "test", "timeout", "start_period", "start_interval",
+    "disable",
+    "interval",
+    "retries",
+    "test",
+    "timeout",
+    "start_period",
+    "start_interval",
 ];
 
 const BUILD: &[&str] = &[
-    "context", "dockerfile", "dockerfile_inline", "entitlements", "args", "ssh", "labels",
-    "cache_from", "cache_to", "no_cache", "additional_contexts", "network", "provenance", "sbom",
-    "pull", "target", "shm_size", "extra_hosts", "isolation", "privileged", "secrets", "tags",
-    "ulimits", "platforms",
+    "context",
+    "dockerfile",
+    "dockerfile_inline",
+    "entitlements",
+    "args",
+    "ssh",
+    "labels",
+    "cache_from",
+    "cache_to",
+    "no_cache",
+    "additional_contexts",
+    "network",
+    "provenance",
+    "sbom",
+    "pull",
+    "target",
+    "shm_size",
+    "extra_hosts",
+    "isolation",
+    "privileged",
+    "secrets",
+    "tags",
+    "ulimits",
+    "platforms",
 ];
 
-fn unknown(
-    file: &str,
-    path: &str,
-    node: &Node,
-    allowed: &[&str],
-    out: &mut Vec<Diagnostic>,
-) {
+fn unknown(file: &str, path: &str, node: &Node, allowed: &[&str], out: &mut Vec<Diagnostic>) {
     let Some(m) = node.as_map() else {
         return;
     };
@@ -59,12 +157,15 @@ fn unknown(
         let hint = closest(&k.name, allowed)
             .map(|c| format!("did you mean `{c}`?"))
             .unwrap_or_else(|| {
-                format!("remove it, or prefix it with `x-` to keep it as an extension")
+                "remove it, or prefix it with `x-` to keep it as an extension".to_string()
             });
         out.push(
             Diagnostic::error(
                 UNKNOWN_KEY,
-                format!("validating {file}: {path} additional properties '{}' not allowed", k.name),
+                format!(
+                    "validating {file}: {path} additional properties '{}' not allowed",
+                    k.name
+                ),
             )
             .at(k.loc)
             .with_label("unknown attribute")
@@ -98,14 +199,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-fn expect(
-    ok: bool,
-    file: &str,
-    path: &str,
-    node: &Node,
-    what: &str,
-    out: &mut Vec<Diagnostic>,
-) {
+fn expect(ok: bool, file: &str, path: &str, node: &Node, what: &str, out: &mut Vec<Diagnostic>) {
     if !ok {
         out.push(
             Diagnostic::error(
@@ -152,9 +246,14 @@ pub fn validate(root: &Node, file: &str) -> Vec<Diagnostic> {
             for (k, v) in s.iter() {
                 let p = format!("{path}.{}", k.name);
                 match k.name.as_str() {
-                    "image" | "container_name" | "network_mode" | "hostname" | "user" => {
-                        expect(matches!(v.value, Value::Str(_)), file, &p, v, "a string", &mut out)
-                    }
+                    "image" | "container_name" | "network_mode" | "hostname" | "user" => expect(
+                        matches!(v.value, Value::Str(_)),
+                        file,
+                        &p,
+                        v,
+                        "a string",
+                        &mut out,
+                    ),
                     "command" | "entrypoint" => {
                         if let Some(items) = v.as_seq() {
                             for (i, item) in items.iter().enumerate() {
@@ -195,7 +294,14 @@ pub fn validate(root: &Node, file: &str) -> Vec<Diagnostic> {
                         "a list",
                         &mut out,
                     ),
-                    "profiles" => expect(is_string_list(v), file, &p, v, "a list of strings", &mut out),
+                    "profiles" => expect(
+                        is_string_list(v),
+                        file,
+                        &p,
+                        v,
+                        "a list of strings",
+                        &mut out,
+                    ),
                     "depends_on" | "networks" => expect(
                         is_list_or_map(v) || v.is_null(),
                         file,
@@ -216,7 +322,14 @@ pub fn validate(root: &Node, file: &str) -> Vec<Diagnostic> {
                         unknown(file, &p, v, BUILD, &mut out);
                     }
                     "healthcheck" => {
-                        expect(matches!(v.value, Value::Map(_)), file, &p, v, "a mapping", &mut out);
+                        expect(
+                            matches!(v.value, Value::Map(_)),
+                            file,
+                            &p,
+                            v,
+                            "a mapping",
+                            &mut out,
+                        );
                         unknown(file, &p, v, HEALTHCHECK, &mut out);
                     }
                     "extends" => expect(

@@ -71,7 +71,10 @@ impl Mapping {
 
     /// The value under `key`.
     pub fn get(&self, key: &str) -> Option<&Node> {
-        self.entries.iter().find(|(k, _)| k.name == key).map(|(_, v)| v)
+        self.entries
+            .iter()
+            .find(|(k, _)| k.name == key)
+            .map(|(_, v)| v)
     }
 
     /// The value under `key`, mutable.
@@ -84,7 +87,10 @@ impl Mapping {
 
     /// The key entry (with its location) for `key`.
     pub fn key(&self, key: &str) -> Option<&Key> {
-        self.entries.iter().find(|(k, _)| k.name == key).map(|(k, _)| k)
+        self.entries
+            .iter()
+            .find(|(k, _)| k.name == key)
+            .map(|(k, _)| k)
     }
 
     /// Whether `key` is present.
@@ -243,7 +249,11 @@ pub fn go_float(f: f64) -> String {
         return "NaN".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     let abs = f.abs();
     if abs != 0.0 && !(1e-4..1e21).contains(&abs) {
@@ -425,13 +435,7 @@ impl Builder {
                 );
                 return None;
             }
-            mapping.entries.push((
-                Key {
-                    name,
-                    loc: key.loc,
-                },
-                value,
-            ));
+            mapping.entries.push((Key { name, loc: key.loc }, value));
         }
         for (k, v) in merged {
             if !mapping.contains(&k.name) {
@@ -563,10 +567,9 @@ impl<'input> SpannedEventReceiver<'input> for Builder {
                     anchor,
                     ..
                 }) = self.stack.pop()
+                    && let Some(node) = self.finish_map(node, entries)
                 {
-                    if let Some(node) = self.finish_map(node, entries) {
-                        self.push_value(node, anchor);
-                    }
+                    self.push_value(node, anchor);
                 }
             }
         }
@@ -583,7 +586,10 @@ fn resolve_scalar(text: &str, style: ScalarStyle, core_tag: Option<&str>) -> Val
             "int" => parse_int(text).map_or_else(|| Value::Str(text.to_string()), Value::Int),
             "float" => parse_float(text)
                 .or_else(|| parse_int(text).map(|i| i as f64))
-                .map_or_else(|| Value::Str(text.to_string()), |f| Value::Float(f, text.into())),
+                .map_or_else(
+                    || Value::Str(text.to_string()),
+                    |f| Value::Float(f, text.into()),
+                ),
             _ => Value::Str(text.to_string()),
         };
     }
@@ -739,7 +745,13 @@ mod tests {
     #[test]
     fn tags_and_locations_are_kept() {
         let n = parse("services:\n  a:\n    ports: !reset []\n    image: !override x\n");
-        let a = n.as_map().unwrap().get("services").unwrap().as_map().unwrap();
+        let a = n
+            .as_map()
+            .unwrap()
+            .get("services")
+            .unwrap()
+            .as_map()
+            .unwrap();
         let a = a.get("a").unwrap().as_map().unwrap();
         let ports = a.get("ports").unwrap();
         assert_eq!(ports.tag.as_deref(), Some("reset"));
