@@ -109,15 +109,34 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-fn run(program: &str, pre: &[&str], case: &Case, extra_env: &[(&str, &str)]) -> Output {
+/// How a case is run: in its folder (as its README says), or from its parent folder with
+/// `-f <case>/compose.yaml` (relative paths must resolve against the current directory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum From {
+    CaseFolder,
+    ParentFolder,
+}
+
+fn run(program: &str, pre: &[&str], case: &Case, extra_env: &[(&str, &str)], from: From) -> Output {
     let mut cmd = Command::new(program);
     cmd.args(pre);
     for f in &case.files {
         cmd.arg("-f").arg(f);
     }
+    let cwd = match from {
+        From::CaseFolder => case.dir.clone(),
+        From::ParentFolder => {
+            let name = case.dir.file_name().expect("case folder has a name");
+            cmd.arg("-f").arg(Path::new(name).join("compose.yaml"));
+            case.dir
+                .parent()
+                .expect("case folder has a parent")
+                .to_path_buf()
+        }
+    };
     cmd.args(&case.args);
     cmd.args(["config", "--format", "json"]);
-    cmd.current_dir(&case.dir).env_clear();
+    cmd.current_dir(cwd).env_clear();
     for key in ["PATH", "HOME"] {
         if let Ok(v) = std::env::var(key) {
             cmd.env(key, v);
@@ -209,20 +228,36 @@ fn cdb_resolves_every_case_as_docker_compose_does() {
         );
     }
     // The shared TestUpImageID case also resolves once ID is set (see its README).
-    let mut variants: Vec<(usize, Vec<(&str, &str)>)> =
-        (0..cases.len()).map(|i| (i, Vec::new())).collect();
+    let mut variants: Vec<(usize, Vec<(&str, &str)>, From)> = (0..cases.len())
+        .map(|i| (i, Vec::new(), From::CaseFolder))
+        .collect();
     if let Some(i) = cases.iter().position(|c| c.name.ends_with("TestUpImageID")) {
-        variants.push((i, vec![("ID", "anything")]));
+        variants.push((i, vec![("ID", "anything")], From::CaseFolder));
+    }
+    // Simple cases again from the parent folder, with a relative -f.
+    for (i, case) in cases.iter().enumerate() {
+        if case.files.is_empty()
+            && case.args.is_empty()
+            && case.env.is_empty()
+            && case.expect_error.is_none()
+            && case.dir.join("compose.yaml").is_file()
+            && !case.dir.join(".env").exists()
+            && !case.dir.join("compose.override.yaml").exists()
+            && !case.dir.join("compose.override.yml").exists()
+            && !case.dir.join("docker-compose.override.yml").exists()
+        {
+            variants.push((i, Vec::new(), From::ParentFolder));
+        }
     }
 
     let xtask = env!("CARGO_BIN_EXE_xtask");
     let mut problems = Vec::new();
     let mut agreed_ok = 0;
     let mut agreed_error = 0;
-    for (index, extra_env) in &variants {
+    for (index, extra_env, from) in &variants {
         let case = &cases[*index];
-        let theirs = run("docker", &["compose"], case, extra_env);
-        let ours = run(xtask, &["compose"], case, extra_env);
+        let theirs = run("docker", &["compose"], case, extra_env, *from);
+        let ours = run(xtask, &["compose"], case, extra_env, *from);
         match (theirs.status.success(), ours.status.success()) {
             (true, true) => {
                 let t: Value = serde_json::from_slice(&theirs.stdout).expect("compose prints JSON");

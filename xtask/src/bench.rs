@@ -55,6 +55,10 @@ fn compose(files: Vec<PathBuf>, iterations: u32) -> u8 {
     } else {
         files.iter().map(|f| cwd.join(f)).collect()
     };
+    if let Err(message) = crate::environment::require_compose_v2() {
+        eprintln!("error: {message}");
+        return exit::ENVIRONMENT;
+    }
     let mut options = ComposeOptions::in_dir(&cwd);
     options.files = files.clone();
 

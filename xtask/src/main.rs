@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod compose_cmd;
+mod environment;
 mod test_cmd;
 
 /// cdb — operations tooling for the Claire de Binare stack.

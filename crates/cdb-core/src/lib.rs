@@ -7,6 +7,7 @@
 
 #![deny(missing_docs)]
 
+pub mod codes;
 pub mod compose;
 pub mod config;
 pub mod diagnostic;

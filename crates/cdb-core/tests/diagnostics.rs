@@ -212,3 +212,18 @@ fn dotenv_syntax() {
         None
     ));
 }
+
+/// The table of codes is a public contract: changing it must show up in review.
+#[test]
+fn diagnostic_codes_are_a_stable_contract() {
+    let table: String = cdb_core::codes::ALL
+        .iter()
+        .map(|(code, meaning)| format!("{code:32} {meaning}\n"))
+        .collect();
+    insta::assert_snapshot!(table);
+    let mut codes: Vec<&str> = cdb_core::codes::ALL.iter().map(|(c, _)| *c).collect();
+    codes.sort_unstable();
+    let before = codes.len();
+    codes.dedup();
+    assert_eq!(before, codes.len(), "a code is listed twice");
+}

@@ -149,7 +149,7 @@ fn map_node(entries: Vec<(&str, Node)>, loc: Location) -> Node {
 }
 
 fn invalid(loc: Location, message: String) -> Diagnostic {
-    Diagnostic::error("compose::invalid-value", message).at(loc)
+    Diagnostic::error(crate::compose::validate::INVALID_VALUE, message).at(loc)
 }
 
 /// Canonicalises one volume entry of a service.

@@ -34,6 +34,10 @@ pub const EXTENDS_CYCLE: &str = "compose::extends-cycle";
 pub const EXTENDS: &str = "compose::extends";
 /// Diagnostic code: no Compose file was found.
 pub const NO_FILE: &str = "compose::no-file";
+/// Diagnostic code (warning): the obsolete top-level `version`.
+pub const OBSOLETE_VERSION: &str = "compose::obsolete-version";
+/// Diagnostic code: the files define nothing.
+pub const EMPTY: &str = "compose::empty";
 /// Diagnostic code: the top level of a file is not a mapping.
 pub const NOT_A_MAPPING: &str = "compose::not-a-mapping";
 
@@ -302,9 +306,11 @@ pub(crate) fn interpolate_node(
             if !s.contains('$') {
                 return Ok(());
             }
-            let env = ctx.env.clone();
-            let lookup = |name: &str| env.get(name).map(str::to_string);
-            match interpolate(s, &lookup) {
+            let result = {
+                let env = &ctx.env;
+                interpolate(s, &|name: &str| env.get(name).map(str::to_string))
+            };
+            match result {
                 Ok(done) => {
                     *s = done.value;
                     for name in done.unset {
@@ -396,7 +402,7 @@ fn process_document(
     if let Some(version) = doc.as_map().and_then(|m| m.get("version")) {
         ctx.warnings.push(
             Diagnostic::warning(
-                "compose::obsolete-version",
+                OBSOLETE_VERSION,
                 format!(
                     "{}: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion",
                     file.display()

@@ -12,6 +12,9 @@ use crate::compose::path::{Path, matches};
 use crate::compose::yaml::{Key, Mapping, Node, Value};
 use crate::diagnostic::Diagnostic;
 
+/// Diagnostic code: a later file overrides a value with one of another type.
+pub const MERGE: &str = "compose::merge";
+
 /// What a `!reset` or `!override` tag asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResetKind {
@@ -172,12 +175,11 @@ pub fn merge(base: Node, over: Node, path: &mut Path) -> Result<Node, Diagnostic
                 loc,
             })
         }
-        (Value::Map(_), _) | (Value::Seq(_), _) => Err(Diagnostic::error(
-            "compose::merge",
-            format!("cannot override {path}"),
-        )
-        .at(over.loc)
-        .with_label("this value has another type than the one it overrides")),
+        (Value::Map(_), _) | (Value::Seq(_), _) => {
+            Err(Diagnostic::error(MERGE, format!("cannot override {path}"))
+                .at(over.loc)
+                .with_label("this value has another type than the one it overrides"))
+        }
         (_, value) => Ok(Node {
             value,
             tag: over.tag,
@@ -214,10 +216,7 @@ fn merge_append(base: Node, over: Node, path: &mut Path) -> Result<Node, Diagnos
         (Value::Seq(_), Value::Seq(_)) => {
             let Node { value, tag, loc } = base;
             let (Value::Seq(mut b), Value::Seq(o)) = (value, over.value) else {
-                return Err(Diagnostic::error(
-                    "compose::merge",
-                    format!("cannot override {path}"),
-                ));
+                return Err(Diagnostic::error(MERGE, format!("cannot override {path}")));
             };
             b.extend(o);
             Ok(Node {

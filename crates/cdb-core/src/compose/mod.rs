@@ -32,7 +32,12 @@ pub mod validate;
 pub mod yaml;
 
 pub use loader::{Loaded, load};
-pub use normalize::{INVALID_SERVICE, PROJECT_NAME, UNDEFINED_REFERENCE, normalize_project_name};
+pub use normalize::normalize_project_name;
+
+/// Diagnostic codes of the project-level checks (name, services, references).
+pub mod normalize_codes {
+    pub use super::normalize::{INVALID_SERVICE, PROJECT_NAME, UNDEFINED_REFERENCE};
+}
 pub use project::{Build, Dependency, Healthcheck, Mount, Port, Project, Service, Spanned};
 
 /// What to load, with the meaning of `docker compose`'s global flags.

@@ -237,7 +237,10 @@ pub(crate) fn finish(
     ctx: &mut Context<'_>,
 ) -> Result<Project, Diagnostic> {
     let Some(top) = model.as_map_mut() else {
-        return Err(Diagnostic::error("compose::empty", "empty compose file"));
+        return Err(Diagnostic::error(
+            crate::compose::loader::EMPTY,
+            "empty compose file",
+        ));
     };
     top.remove("name");
     let mut services = match top.remove("services").map(|n| n.value) {
