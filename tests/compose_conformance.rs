@@ -202,6 +202,9 @@ fn compare(case: &Case, theirs: &Value, ours: &Value, problems: &mut Vec<String>
     }
 }
 
+/// One run of a case: its index, extra environment, and where it runs from.
+type Variant = (usize, Vec<(&'static str, &'static str)>, From);
+
 #[test]
 fn cdb_resolves_every_case_as_docker_compose_does() {
     if !compose_v2_available() {
@@ -228,7 +231,7 @@ fn cdb_resolves_every_case_as_docker_compose_does() {
         );
     }
     // The shared TestUpImageID case also resolves once ID is set (see its README).
-    let mut variants: Vec<(usize, Vec<(&str, &str)>, From)> = (0..cases.len())
+    let mut variants: Vec<Variant> = (0..cases.len())
         .map(|i| (i, Vec::new(), From::CaseFolder))
         .collect();
     if let Some(i) = cases.iter().position(|c| c.name.ends_with("TestUpImageID")) {
