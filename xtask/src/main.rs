@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod audit_cmd;
 mod bench;
 mod compose_cmd;
 mod environment;
@@ -23,6 +24,8 @@ struct Cli {
 enum Command {
     /// Work with the stack's Compose files (resolved exactly as `docker compose` resolves them).
     Compose(compose_cmd::ComposeArgs),
+    /// Audit every image the stack uses: pinning, version/EOL policy, scanner reports, exceptions.
+    AuditImages(audit_cmd::AuditArgs),
     /// Run every test of the workspace (the README's test command).
     Test(test_cmd::TestArgs),
     /// Measure performance goals (side by side with the tools they compete with).
@@ -44,6 +47,7 @@ fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Compose(args) => compose_cmd::run(args),
+        Command::AuditImages(args) => audit_cmd::run(args),
         Command::Test(args) => test_cmd::run(args),
         Command::Bench(args) => bench::run(args),
     };
