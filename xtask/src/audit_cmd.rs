@@ -290,10 +290,13 @@ fn base_options(
     from_root: &dyn Fn(&Path) -> PathBuf,
 ) -> AuditOptions {
     let mut compose = ComposeOptions::in_dir(cwd);
-    compose.files = if args.files.is_empty() {
+    // -f, else the stack of cdb.toml, else (no cdb.toml) Compose's own file discovery.
+    compose.files = if !args.files.is_empty() {
+        args.files.clone()
+    } else if config.path.is_some() {
         config.compose_files()
     } else {
-        args.files.clone()
+        Vec::new()
     };
     compose.profiles = args.profiles.clone();
     let mut reports: Vec<(Option<String>, PathBuf)> = security

@@ -19,6 +19,29 @@ pub struct BenchArgs {
 
 #[derive(Debug, Subcommand)]
 enum BenchCommand {
+    /// audit-images: ingesting a large Trivy report (MB/s, peak RSS) and auditing a
+    /// 500-service Compose project.
+    Audit {
+        /// Size of the generated Trivy report, in MB.
+        #[arg(long, default_value_t = 50)]
+        mb: usize,
+        /// The Trivy report whose vulnerabilities are repeated.
+        #[arg(
+            long,
+            default_value = "../shared/fixtures/scanners/trivy/debian-buster.json"
+        )]
+        template: PathBuf,
+        /// Services in the generated Compose project.
+        #[arg(long, default_value_t = 500)]
+        services: usize,
+    },
+    /// (internal) Ingest one report and print the time and peak RSS; run by `bench audit` in a
+    /// child process so that the RSS is the ingestion's own.
+    #[command(hide = true)]
+    AuditIngest {
+        /// The report.
+        file: PathBuf,
+    },
     /// In-process Compose resolution vs `docker compose config`.
     Compose {
         /// Compose files (default: those of cdb.toml).
@@ -33,6 +56,12 @@ enum BenchCommand {
 pub fn run(args: BenchArgs) -> u8 {
     match args.what {
         BenchCommand::Compose { files, iterations } => compose(files, iterations.max(1)),
+        BenchCommand::Audit {
+            mb,
+            template,
+            services,
+        } => audit(mb, &template, services),
+        BenchCommand::AuditIngest { file } => audit_ingest(&file),
     }
 }
 
@@ -125,4 +154,161 @@ fn compose(files: Vec<PathBuf>, iterations: u32) -> u8 {
     } else {
         exit::GATE_FAILED
     }
+}
+
+/// Peak resident set size of this process, in bytes (Linux: VmHWM of /proc/self/status).
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn audit_ingest(file: &std::path::Path) -> u8 {
+    let start = Instant::now();
+    let bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", file.display());
+            return exit::BAD_INPUT;
+        }
+    };
+    let mut sources = SourceMap::new();
+    let report = match cdb_security::scanners::parse_report(file, &bytes, &mut sources) {
+        Ok(r) => r,
+        Err(d) => {
+            eprint!("{}", d.render(&sources));
+            return exit::BAD_INPUT;
+        }
+    };
+    let elapsed = start.elapsed();
+    println!(
+        "{} {} {}",
+        elapsed.as_nanos(),
+        peak_rss_bytes().unwrap_or(0),
+        report.vulnerabilities.len()
+    );
+    exit::SUCCESS
+}
+
+fn audit(mb: usize, template: &std::path::Path, services: usize) -> u8 {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let template_bytes = match std::fs::read(cwd.join(template)) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!(
+                "error: cannot read the template {}: {e}",
+                template.display()
+            );
+            return exit::BAD_INPUT;
+        }
+    };
+    let report =
+        match cdb_security::scanners::synthesize_trivy_report(&template_bytes, mb * 1_000_000) {
+            Ok(r) => r,
+            Err(d) => {
+                eprintln!("error: {d}");
+                return exit::BAD_INPUT;
+            }
+        };
+    let dir = std::env::temp_dir().join(format!("cdb-bench-audit-{}", std::process::id()));
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        eprintln!("error: cannot create {}: {e}", dir.display());
+        return exit::ENVIRONMENT;
+    }
+    let file = dir.join("trivy-large.json");
+    let code = (|| {
+        std::fs::write(&file, &report).ok()?;
+        let size = report.len() as f64;
+        drop(report);
+        // Ingestion, in a child process so that its peak RSS is measured alone; best of 3.
+        let exe = std::env::current_exe().ok()?;
+        let mut best: Option<(f64, u64, usize)> = None;
+        for _ in 0..3 {
+            let out = Command::new(&exe)
+                .args(["bench", "audit-ingest"])
+                .arg(&file)
+                .output()
+                .ok()?;
+            let text = String::from_utf8_lossy(&out.stdout).to_string();
+            let mut parts = text
+                .split_whitespace()
+                .map(|p| p.parse::<u64>().unwrap_or(0));
+            let (nanos, rss, vulns) = (parts.next()?, parts.next()?, parts.next()? as usize);
+            let secs = nanos as f64 / 1e9;
+            if best.is_none_or(|(b, _, _)| secs < b) {
+                best = Some((secs, rss, vulns));
+            }
+        }
+        let (secs, rss, vulns) = best?;
+        let throughput = size / 1e6 / secs;
+        let rss_ratio = rss as f64 / size;
+        println!(
+            "trivy report: {:.1} MB, {vulns} vulnerabilities",
+            size / 1e6
+        );
+        println!(
+            "ingest (read + detect + parse), best of 3: {:.3} s = {throughput:.0} MB/s (goal: >= 100 MB/s)",
+            secs
+        );
+        println!(
+            "peak RSS of the ingesting process: {:.1} MB = {rss_ratio:.2}x the file (goal: <= 3x)",
+            rss as f64 / 1e6
+        );
+
+        // A 500-service project, audited in-process (median of 5).
+        let compose = dir.join("compose.yaml");
+        let mut text = String::from("services:\n");
+        let images = [
+            "postgres:17.6-alpine3.22",
+            "redis:7.4.6-alpine3.22",
+            "python:3.13.7-slim-trixie",
+            "grafana/grafana:12.4.5",
+            "redis:7",
+            "postgres:15.8-alpine3.21",
+        ];
+        for i in 0..services {
+            text.push_str(&format!(
+                "  svc{i}:\n    image: {}\n    ports: [\"{}:80\"]\n",
+                images[i % images.len()],
+                10000 + i
+            ));
+        }
+        std::fs::write(&compose, text).ok()?;
+        let policy = cwd.join("security/policy.toml");
+        let mut times = Vec::new();
+        let mut findings = 0;
+        for _ in 0..5 {
+            let mut options = cdb_security::audit::AuditOptions {
+                compose: cdb_core::compose::ComposeOptions::in_dir(&dir),
+                reports: Vec::new(),
+                policy: policy.clone(),
+                exceptions: dir.join("none.toml"),
+                first_seen: dir.join("none.toml"),
+                openvex: Vec::new(),
+                trivyignore: Vec::new(),
+                exceptions_markdown: None,
+                date: jiff::civil::date(2026, 12, 3),
+                high_block_after_days: 14,
+                levels: Default::default(),
+            };
+            options.compose.files = vec![compose.clone()];
+            let start = Instant::now();
+            let audit = cdb_security::audit::run(&options, &mut SourceMap::new()).ok()?;
+            times.push(start.elapsed());
+            findings = audit.findings.len();
+        }
+        let t = median(times);
+        println!(
+            "audit of a {services}-service project: {:.1} ms median of 5, {findings} findings (goal: < 100 ms)",
+            t.as_secs_f64() * 1e3
+        );
+        let ok = throughput >= 100.0 && rss_ratio <= 3.0 && t.as_millis() < 100;
+        Some(if ok { exit::SUCCESS } else { exit::GATE_FAILED })
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    code.unwrap_or_else(|| {
+        eprintln!("error: the benchmark could not run (see above)");
+        exit::ENVIRONMENT
+    })
 }

@@ -146,7 +146,6 @@ pub fn render(audit: &Audit, ctx: &Context<'_>) -> String {
                 "version": env!("CARGO_PKG_VERSION"),
                 "rules": rules.into_values().collect::<Vec<_>>(),
             }},
-            "originalUriBaseIds": {"%SRCROOT%": {"uri": format!("file://{}/", ctx.root.display())}},
             "results": results,
             "properties": {"verdict": audit.verdict, "auditDate": audit.date.to_string()},
         }]

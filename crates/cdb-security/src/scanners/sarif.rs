@@ -17,17 +17,19 @@
 //! - the rule: its `help.text` lines (Grype writes one rule per vulnerability and package) and
 //!   its `properties` (Scout: `purls`, `fixed_version`, `cvssV3_severity`). Package facts are
 //!   taken from the rule only when the rule is unambiguous: used by this result alone and
-//!   naming at most one package. (Trivy's rule help names only one of the packages a CVE
-//!   affects, and Scout's rule `fixed_version` is that of one of its `purls`.)
+//!   naming at most one package (a rule listing exactly one purl names the package of every
+//!   result that does not name its own). Trivy's rule help names only one of the packages a
+//!   CVE affects, and Scout's rule `fixed_version` is that of one of its `purls`.
 //!
 //! The id is the `Vulnerability` line of the message or of the rule's help, else the rule id
 //! (Grype's rule ids are `CVE-…-package`). The label is the message's `Severity`, else the
-//! properties' `cvssV3_severity`/`severity`, else the help's `Severity`, else a severity word
-//! among the rule's `tags`, else the result's `level` (then the rule's default level), mapped by
-//! [`Severity::from_label`]. A fixed version of `not fixed` (or an empty one) means no fix; none
-//! given at all means the report does not say. `security-severity` (a CVSS-like score) counts as
-//! a CVSS v3 score whose source is the tool, as do `cvssv3_baseScore`/`cvssV3` when they differ
-//! from it; `cvssv2_score` counts as v2. A result that names no package has an empty package.
+//! result properties' `cvssV3_severity`/`severity`, else the help's `Severity`, else the rule
+//! properties', else a severity word among the rule's `tags`, else the result's `level` (then
+//! the rule's default level), mapped by [`Severity::from_label`]. A fixed version of
+//! `not fixed` (or an empty one) means no fix; none given at all means the report does not say.
+//! `security-severity` (a CVSS-like score) counts as a CVSS v3 score whose source is the tool,
+//! as do `cvssv3_baseScore`/`cvssV3` when they differ from it; `cvssv2_score` counts as v2. A
+//! result that names no package has an empty package.
 //!
 //! The artifact is the run's image name (`properties.imageName`, or an `originalUriBaseIds`
 //! entry named like `image`), else the first result location's URI; `repoTags` and
@@ -36,27 +38,27 @@
 //! A run whose `results` are absent (not empty) but whose rules list `purl`/`purls` (early
 //! Docker Scout logs) yields one vulnerability per rule and purl, so such a report is not read
 //! as clean.
+//!
+//! Results are converted while they are parsed when the run's `tool` comes first (as every
+//! writer puts it), so a large log is not held twice; facts that depend on how many results
+//! share a rule are filled in at the end of the run.
 
 use std::collections::HashMap;
+use std::fmt;
 
 use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::{ParseError, Parsed, non_empty, split_purl, top_level_value, valid_score};
 use crate::model::{CvssScore, CvssVersion, FixState, Severity, Vulnerability};
 
-#[derive(Debug, Deserialize)]
-struct Log {
-    runs: Vec<Run>,
-}
+/// The only SARIF version read.
+const VERSION: &str = "2.1.0";
 
 #[derive(Debug, Deserialize)]
-struct Run {
-    tool: Tool,
-    results: Option<Vec<SarifResult>>,
-    properties: Option<Map<String, Value>>,
-    #[serde(rename = "originalUriBaseIds")]
-    base_ids: Option<Map<String, Value>>,
+struct Log {
+    runs: Vec<RunOut>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -140,9 +142,6 @@ struct ArtifactLocation {
     uri: Option<String>,
 }
 
-/// The only SARIF version read.
-const VERSION: &str = "2.1.0";
-
 /// Parses a SARIF 2.1.0 log.
 pub(super) fn parse(body: &[u8]) -> Result<Parsed, ParseError> {
     if let Some((value, offset)) = top_level_value(body, "version") {
@@ -163,64 +162,26 @@ pub(super) fn parse(body: &[u8]) -> Result<Parsed, ParseError> {
     let mut parsed = Parsed::default();
     let mut scanners: Vec<String> = Vec::new();
     let mut first_uri = None;
-    for (run_number, run) in log.runs.into_iter().enumerate() {
-        let scanner = non_empty(Some(run.tool.driver.name))
-            .map_or_else(|| "sarif".to_string(), |n| n.to_ascii_lowercase());
-        if !scanners.contains(&scanner) {
-            scanners.push(scanner.clone());
+    for run in log.runs {
+        if !scanners.contains(&run.scanner) {
+            scanners.push(run.scanner);
         }
-        let props = run.properties.as_ref();
         if parsed.artifact.is_none() {
-            parsed.artifact = image_name(props, run.base_ids.as_ref());
+            parsed.artifact = run.image;
+        }
+        if first_uri.is_none() {
+            first_uri = run.first_uri;
         }
         if parsed.repo_tags.is_empty() {
-            parsed.repo_tags = string_list(props, "repoTags");
+            parsed.repo_tags = run.repo_tags;
         }
         if parsed.repo_digests.is_empty() {
-            parsed.repo_digests = string_list(props, "repoDigests");
+            parsed.repo_digests = run.repo_digests;
         }
-        let rules = run.tool.driver.rules.unwrap_or_default();
-        let Some(results) = run.results else {
-            from_rules(&rules, &scanner, &mut parsed.vulnerabilities);
-            continue;
-        };
-        let mut by_id: HashMap<&str, usize> = HashMap::with_capacity(rules.len());
-        for (index, rule) in rules.iter().enumerate() {
-            if let Some(id) = rule.id.as_deref() {
-                by_id.entry(id).or_insert(index);
-            }
-        }
-        let resolved: Vec<Option<usize>> =
-            results.iter().map(|r| resolve(r, &rules, &by_id)).collect();
-        let mut uses = vec![0usize; rules.len()];
-        for index in resolved.iter().flatten() {
-            if let Some(count) = uses.get_mut(*index) {
-                *count += 1;
-            }
-        }
-        parsed.vulnerabilities.reserve(results.len());
-        for (result_number, (result, index)) in results.iter().zip(resolved).enumerate() {
-            if first_uri.is_none() {
-                first_uri = result
-                    .locations
-                    .iter()
-                    .flatten()
-                    .filter_map(|l| l.physical.as_ref()?.artifact.as_ref()?.uri.clone())
-                    .find_map(|u| non_empty(Some(u)));
-            }
-            if matches!(result.kind.as_deref(), Some("pass" | "notApplicable")) {
-                continue;
-            }
-            let rule = index.and_then(|i| rules.get(i));
-            let sole = index.is_some_and(|i| uses.get(i) == Some(&1));
-            let vulnerability = read_result(result, rule, sole, &scanner).ok_or_else(|| {
-                ParseError::Shape(format!(
-                    "result {} of run {} names no rule and no vulnerability",
-                    result_number + 1,
-                    run_number + 1
-                ))
-            })?;
-            parsed.vulnerabilities.push(vulnerability);
+        if parsed.vulnerabilities.is_empty() {
+            parsed.vulnerabilities = run.vulnerabilities;
+        } else {
+            parsed.vulnerabilities.extend(run.vulnerabilities);
         }
     }
     if parsed.artifact.is_none() {
@@ -234,63 +195,456 @@ pub(super) fn parse(body: &[u8]) -> Result<Parsed, ParseError> {
     Ok(parsed)
 }
 
-/// The result's rule: by index when that rule has the result's id, else by id.
-fn resolve(result: &SarifResult, rules: &[Rule], by_id: &HashMap<&str, usize>) -> Option<usize> {
-    let reference = result.rule.as_ref();
-    let id = result
-        .rule_id
-        .as_deref()
-        .or_else(|| reference.and_then(|r| r.id.as_deref()));
-    let index = result
-        .rule_index
-        .or_else(|| reference.and_then(|r| r.index))
-        .and_then(|i| usize::try_from(i).ok());
-    if let Some(index) = index
-        && let Some(rule) = rules.get(index)
-        && (id.is_none() || rule.id.as_deref() == id)
-    {
-        return Some(index);
-    }
-    id.and_then(|id| by_id.get(id).copied())
+/// One run, read: its vulnerabilities and what it says about the scanned artifact.
+#[derive(Debug)]
+struct RunOut {
+    scanner: String,
+    image: Option<String>,
+    repo_tags: Vec<String>,
+    repo_digests: Vec<String>,
+    first_uri: Option<String>,
+    vulnerabilities: Vec<Vulnerability>,
 }
 
-/// `Key: value` lines of a message or help text, keys lower-cased with spaces collapsed; a
-/// `Vulnerability CVE-…` line (Trivy, Grype) counts as the key `vulnerability`.
-#[derive(Debug, Default)]
-struct Fields(Vec<(String, String)>);
+impl<'de> Deserialize<'de> for RunOut {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(RunVisitor)
+    }
+}
 
-impl Fields {
-    fn read(text: &str) -> Fields {
+#[derive(Debug, Deserialize)]
+#[serde(field_identifier)]
+enum RunKey {
+    #[serde(rename = "tool")]
+    Tool,
+    #[serde(rename = "results")]
+    Results,
+    #[serde(rename = "properties")]
+    Properties,
+    #[serde(rename = "originalUriBaseIds")]
+    BaseIds,
+    #[serde(other)]
+    Other,
+}
+
+struct RunVisitor;
+
+impl<'de> Visitor<'de> for RunVisitor {
+    type Value = RunOut;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a SARIF run object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RunOut, A::Error> {
+        let mut context: Option<RunContext> = None;
+        let mut state = RunState::default();
+        let mut buffered: Option<Vec<SarifResult>> = None;
+        let mut results_seen = false;
+        let mut has_results = false;
+        let mut properties: Option<Map<String, Value>> = None;
+        let mut base_ids: Option<Map<String, Value>> = None;
+        while let Some(key) = map.next_key::<RunKey>()? {
+            match key {
+                RunKey::Tool => {
+                    if context.is_some() {
+                        return Err(de::Error::duplicate_field("tool"));
+                    }
+                    context = Some(RunContext::new(map.next_value()?));
+                }
+                RunKey::Results => {
+                    if results_seen {
+                        return Err(de::Error::duplicate_field("results"));
+                    }
+                    results_seen = true;
+                    has_results = match &context {
+                        Some(context) => map.next_value_seed(ResultsSeed {
+                            context,
+                            state: &mut state,
+                        })?,
+                        None => {
+                            buffered = map.next_value()?;
+                            buffered.is_some()
+                        }
+                    };
+                }
+                RunKey::Properties => properties = map.next_value()?,
+                RunKey::BaseIds => base_ids = map.next_value()?,
+                RunKey::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let context = context.ok_or_else(|| de::Error::missing_field("tool"))?;
+        for result in buffered.into_iter().flatten() {
+            state.push(&context, result).map_err(de::Error::custom)?;
+        }
+        let props = properties.as_ref();
+        let first_uri = state.first_uri.take();
+        let mut vulnerabilities = state.finish(&context);
+        if !has_results {
+            from_rules(&context, &mut vulnerabilities);
+        }
+        Ok(RunOut {
+            image: image_name(props, base_ids.as_ref()),
+            repo_tags: string_list(props, "repoTags"),
+            repo_digests: string_list(props, "repoDigests"),
+            first_uri,
+            scanner: context.scanner,
+            vulnerabilities,
+        })
+    }
+}
+
+/// Reads a run's `results` array, converting each result as soon as it is parsed. Yields
+/// whether the array was there (`null` counts as absent).
+struct ResultsSeed<'a> {
+    context: &'a RunContext,
+    state: &'a mut RunState,
+}
+
+impl<'de> DeserializeSeed<'de> for ResultsSeed<'_> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ResultsSeed<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of SARIF results")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        while let Some(result) = seq.next_element::<SarifResult>()? {
+            self.state
+                .push(self.context, result)
+                .map_err(de::Error::custom)?;
+        }
+        Ok(true)
+    }
+}
+
+/// A run's tool and what its rules say, read once per rule.
+#[derive(Debug)]
+struct RunContext {
+    scanner: String,
+    rules: Vec<RuleFacts>,
+    by_id: HashMap<String, usize>,
+}
+
+/// What one rule says. Vulnerability-level facts apply to every result of the rule; package
+/// facts (`help_package`, `help_installed`, `fixed`) only to the rule's sole result.
+#[derive(Debug, Default)]
+struct RuleFacts {
+    id: Option<String>,
+    help_id: Option<String>,
+    label: Option<String>,
+    default_level: Option<String>,
+    cvss: Vec<CvssScore>,
+    title: Option<String>,
+    url: Option<String>,
+    purls: Vec<String>,
+    help_package: Option<String>,
+    help_installed: Option<String>,
+    fixed: Option<String>,
+}
+
+impl RunContext {
+    fn new(tool: Tool) -> RunContext {
+        let scanner = non_empty(Some(tool.driver.name))
+            .map_or_else(|| "sarif".to_string(), |n| n.to_ascii_lowercase());
+        let rules: Vec<RuleFacts> = tool
+            .driver
+            .rules
+            .unwrap_or_default()
+            .into_iter()
+            .map(|rule| RuleFacts::new(rule, &scanner))
+            .collect();
+        let mut by_id = HashMap::with_capacity(rules.len());
+        for (index, rule) in rules.iter().enumerate() {
+            if let Some(id) = &rule.id {
+                by_id.entry(id.clone()).or_insert(index);
+            }
+        }
+        RunContext {
+            scanner,
+            rules,
+            by_id,
+        }
+    }
+
+    /// The result's rule: by index when that rule has the result's id, else by id.
+    fn resolve(&self, result: &SarifResult) -> Option<usize> {
+        let reference = result.rule.as_ref();
+        let id = result
+            .rule_id
+            .as_deref()
+            .or_else(|| reference.and_then(|r| r.id.as_deref()));
+        let index = result
+            .rule_index
+            .or_else(|| reference.and_then(|r| r.index))
+            .and_then(|i| usize::try_from(i).ok());
+        if let Some(index) = index
+            && let Some(rule) = self.rules.get(index)
+            && (id.is_none() || rule.id.as_deref() == id)
+        {
+            return Some(index);
+        }
+        id.and_then(|id| self.by_id.get(id).copied())
+    }
+}
+
+impl RuleFacts {
+    fn new(rule: Rule, scanner: &str) -> RuleFacts {
+        let props = rule.properties.as_ref();
+        let help = rule.help.as_ref().map_or("", Message::text);
+        let help = Fields::read(help);
+        let mut cvss = Vec::new();
+        push_scores(&mut cvss, props, scanner);
+        RuleFacts {
+            help_id: help.get(ID).map(str::to_string),
+            label: help
+                .get(SEVERITY)
+                .map(str::to_string)
+                .or_else(|| prop_str(props, P_SEVERITY))
+                .or_else(|| severity_tag(props)),
+            default_level: rule.default_configuration.and_then(|c| c.level),
+            cvss,
+            title: rule.short_description.and_then(|m| non_empty(m.text)),
+            url: non_empty(rule.help_uri),
+            purls: purls(props),
+            help_package: help.get(PACKAGE).map(str::to_string),
+            help_installed: help.get(INSTALLED).map(str::to_string),
+            fixed: prop_str(props, P_FIXED).or_else(|| help.raw(FIXED).map(str::to_string)),
+            id: non_empty(rule.id),
+        }
+    }
+}
+
+/// A converted result that still lacks package facts its rule may give.
+#[derive(Debug)]
+struct Pending {
+    vulnerability: usize,
+    rule: usize,
+    package: bool,
+    installed: bool,
+    fixed: bool,
+}
+
+/// The vulnerabilities of a run so far.
+#[derive(Debug, Default)]
+struct RunState {
+    vulnerabilities: Vec<Vulnerability>,
+    pending: Vec<Pending>,
+    /// How many results use each rule (grown on demand).
+    uses: Vec<usize>,
+    first_uri: Option<String>,
+    count: usize,
+}
+
+impl RunState {
+    /// Converts one result; an error names a result that names no vulnerability at all.
+    fn push(&mut self, context: &RunContext, result: SarifResult) -> Result<(), String> {
+        self.count += 1;
+        if self.first_uri.is_none() {
+            self.first_uri = result
+                .locations
+                .iter()
+                .flatten()
+                .filter_map(|l| l.physical.as_ref()?.artifact.as_ref()?.uri.clone())
+                .find_map(|u| non_empty(Some(u)));
+        }
+        if matches!(result.kind.as_deref(), Some("pass" | "notApplicable")) {
+            return Ok(());
+        }
+        let index = context.resolve(&result);
+        let rule = index.and_then(|i| context.rules.get(i));
+        if let Some(i) = index {
+            if self.uses.len() <= i {
+                self.uses.resize(i + 1, 0);
+            }
+            if let Some(count) = self.uses.get_mut(i) {
+                *count += 1;
+            }
+        }
+        let message = Fields::read(result.message.as_ref().map_or("", Message::text));
+        let props = result.properties.as_ref();
+
+        let id = message
+            .get(ID)
+            .map(str::to_string)
+            .or_else(|| rule.and_then(|r| r.help_id.clone()))
+            .or_else(|| result.rule_id.clone())
+            .or_else(|| result.rule.as_ref().and_then(|r| r.id.clone()))
+            .or_else(|| rule.and_then(|r| r.id.clone()))
+            .and_then(|id| non_empty(Some(id)))
+            .ok_or_else(|| {
+                format!(
+                    "result {} names no rule and no vulnerability (no `ruleId`, no \
+                     `Vulnerability` line)",
+                    self.count
+                )
+            })?;
+
+        let package = prop_str(props, &["purl"])
+            .map(|p| package_of(&p))
+            .or_else(|| prop_str(props, P_PACKAGE).map(|p| package_of(&p)))
+            .or_else(|| message.get(PACKAGE).map(package_of))
+            .or_else(|| match rule.map(|r| r.purls.as_slice()) {
+                Some([only]) => Some(package_of(only)),
+                _ => None,
+            });
+        let (package, purl_version) = match package {
+            Some((package, version)) => (Some(package), version),
+            None => (None, None),
+        };
+        let installed_version = prop_str(props, P_INSTALLED)
+            .or_else(|| message.get(INSTALLED).map(str::to_string))
+            .or(purl_version);
+        let fixed = prop_str(props, P_FIXED).or_else(|| message.raw(FIXED).map(str::to_string));
+        let (fixed_version, fix_state) = fixed.as_deref().map_or((None, FixState::Unknown), fix_of);
+
+        let label = message
+            .get(SEVERITY)
+            .map(str::to_string)
+            .or_else(|| prop_str(props, P_SEVERITY))
+            .or_else(|| rule.and_then(|r| r.label.clone()))
+            .or_else(|| result.level.clone())
+            .or_else(|| rule.and_then(|r| r.default_level.clone()))
+            .map(|l| Severity::from_label(&l));
+
+        let mut cvss = rule.map(|r| r.cvss.clone()).unwrap_or_default();
+        push_scores(&mut cvss, props, &context.scanner);
+
+        if let Some(rule) = index
+            && (package.is_none() || installed_version.is_none() || fixed.is_none())
+        {
+            self.pending.push(Pending {
+                vulnerability: self.vulnerabilities.len(),
+                rule,
+                package: package.is_none(),
+                installed: installed_version.is_none(),
+                fixed: fixed.is_none(),
+            });
+        }
+        self.vulnerabilities.push(Vulnerability {
+            id,
+            aliases: Vec::new(),
+            package: package.unwrap_or_default(),
+            installed_version: non_empty(installed_version),
+            fixed_version,
+            fix_state,
+            label,
+            cvss,
+            title: rule.and_then(|r| r.title.clone()),
+            url: rule.and_then(|r| r.url.clone()),
+            scanner: context.scanner.clone(),
+        });
+        Ok(())
+    }
+
+    /// Fills in the package facts of results whose rule is theirs alone.
+    fn finish(mut self, context: &RunContext) -> Vec<Vulnerability> {
+        for pending in std::mem::take(&mut self.pending) {
+            let Some(rule) = context.rules.get(pending.rule) else {
+                continue;
+            };
+            let sole = self.uses.get(pending.rule) == Some(&1);
+            let Some(vulnerability) = self.vulnerabilities.get_mut(pending.vulnerability) else {
+                continue;
+            };
+            if !sole || rule.purls.len() > 1 {
+                continue;
+            }
+            let mut purl_version = None;
+            if pending.package
+                && let Some(package) = &rule.help_package
+            {
+                let (name, version) = package_of(package);
+                vulnerability.package = name;
+                purl_version = version;
+            }
+            if pending.installed && vulnerability.installed_version.is_none() {
+                vulnerability.installed_version =
+                    non_empty(purl_version.or_else(|| rule.help_installed.clone()));
+            }
+            if pending.fixed
+                && let Some(fixed) = &rule.fixed
+            {
+                (vulnerability.fixed_version, vulnerability.fix_state) = fix_of(fixed);
+            }
+        }
+        self.vulnerabilities
+    }
+}
+
+/// `Key: value` lines of a message or help text; a `Vulnerability CVE-…` line (Trivy, Grype)
+/// counts as the key `vulnerability`. Keys match case-insensitively, whatever their spacing.
+#[derive(Debug, Default)]
+struct Fields<'a>(Vec<(&'a str, &'a str)>);
+
+impl<'a> Fields<'a> {
+    fn read(text: &'a str) -> Fields<'a> {
         let mut fields = Vec::new();
         for line in text.lines() {
             let line = line.trim().trim_matches('*').trim();
             if let Some((key, value)) = line.split_once(':') {
-                let key = key.split_whitespace().collect::<Vec<_>>().join(" ");
+                let key = key.trim();
                 if !key.is_empty() && key.len() <= 40 {
-                    fields.push((key.to_ascii_lowercase(), value.trim().to_string()));
+                    fields.push((key, value.trim()));
                 }
             } else if line
                 .get(..14)
                 .is_some_and(|p| p.eq_ignore_ascii_case("vulnerability "))
                 && let Some(id) = line.get(14..)
             {
-                fields.push(("vulnerability".to_string(), id.trim().to_string()));
+                fields.push(("vulnerability", id.trim()));
             }
         }
         Fields(fields)
     }
 
-    /// The first field with one of `keys`, as written (possibly empty).
-    fn raw(&self, keys: &[&str]) -> Option<&str> {
+    /// The first field with one of `keys` (lower case, words separated by one space), as
+    /// written (possibly empty).
+    fn raw(&self, keys: &[&str]) -> Option<&'a str> {
         self.0
             .iter()
-            .find(|(k, _)| keys.contains(&k.as_str()))
-            .map(|(_, v)| v.as_str())
+            .find(|(k, _)| keys.iter().any(|wanted| same_key(k, wanted)))
+            .map(|(_, v)| *v)
     }
 
     /// The first non-empty field with one of `keys`.
-    fn get(&self, keys: &[&str]) -> Option<&str> {
+    fn get(&self, keys: &[&str]) -> Option<&'a str> {
         self.raw(keys).filter(|v| !v.is_empty())
+    }
+}
+
+/// `Fixed   version` is `fixed version`.
+fn same_key(key: &str, wanted: &str) -> bool {
+    let mut words = key.split_whitespace();
+    let mut want = wanted.split(' ');
+    loop {
+        match (words.next(), want.next()) {
+            (None, None) => return true,
+            (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => {}
+            _ => return false,
+        }
     }
 }
 
@@ -310,113 +664,18 @@ const P_V3_VECTOR: &[&str] = &["cvssv3_vector", "cvssV3_vector"];
 const P_V2: &[&str] = &["cvssv2_score", "cvssV2", "cvssV2_score"];
 const P_V2_VECTOR: &[&str] = &["cvssv2_vector", "cvssV2_vector"];
 
-fn read_result(
-    result: &SarifResult,
-    rule: Option<&Rule>,
-    sole: bool,
-    scanner: &str,
-) -> Option<Vulnerability> {
-    let message = Fields::read(result.message.as_ref().map_or("", Message::text));
-    let help = Fields::read(rule.and_then(|r| r.help.as_ref()).map_or("", Message::text));
-    let props = result.properties.as_ref();
-    let rule_props = rule.and_then(|r| r.properties.as_ref());
-    let rule_purls = purls(rule_props);
-    // Package facts of the rule apply only when the rule is this result's alone.
-    let rule_specific = sole && rule_purls.len() <= 1;
-    let specific_help = if rule_specific {
-        &help
-    } else {
-        &Fields::default()
-    };
-
-    let id = message
-        .get(ID)
-        .or_else(|| help.get(ID))
-        .map(str::to_string)
-        .or_else(|| result.rule_id.clone())
-        .or_else(|| result.rule.as_ref().and_then(|r| r.id.clone()))
-        .or_else(|| rule.and_then(|r| r.id.clone()))
-        .and_then(|id| non_empty(Some(id)))?;
-
-    let (package, purl_version) = prop_str(props, &["purl"])
-        .map(|p| package_of(&p))
-        .or_else(|| prop_str(props, P_PACKAGE).map(|p| package_of(&p)))
-        .or_else(|| message.get(PACKAGE).map(package_of))
-        .or_else(|| match rule_purls.as_slice() {
-            [only] => Some(package_of(only)),
-            _ => None,
-        })
-        .or_else(|| specific_help.get(PACKAGE).map(package_of))
-        .unwrap_or_default();
-    let installed_version = prop_str(props, P_INSTALLED)
-        .or_else(|| message.get(INSTALLED).map(str::to_string))
-        .or(purl_version)
-        .or_else(|| specific_help.get(INSTALLED).map(str::to_string));
-
-    let fixed = prop_str(props, P_FIXED)
-        .or_else(|| message.raw(FIXED).map(str::to_string))
-        .or_else(|| {
-            if rule_specific {
-                prop_str(rule_props, P_FIXED).or_else(|| help.raw(FIXED).map(str::to_string))
-            } else {
-                None
-            }
-        });
-    let (fixed_version, fix_state) = fixed.map_or((None, FixState::Unknown), |f| fix_of(&f));
-
-    let label = message
-        .get(SEVERITY)
-        .map(str::to_string)
-        .or_else(|| prop_str(props, P_SEVERITY))
-        .or_else(|| help.get(SEVERITY).map(str::to_string))
-        .or_else(|| prop_str(rule_props, P_SEVERITY))
-        .or_else(|| severity_tag(rule_props))
-        .or_else(|| result.level.clone())
-        .or_else(|| {
-            rule.and_then(|r| r.default_configuration.as_ref())
-                .and_then(|c| c.level.clone())
-        })
-        .map(|l| Severity::from_label(&l));
-
-    let mut cvss = Vec::new();
-    push_scores(&mut cvss, rule_props, scanner);
-    push_scores(&mut cvss, props, scanner);
-
-    Some(Vulnerability {
-        id,
-        aliases: Vec::new(),
-        package,
-        installed_version: non_empty(installed_version),
-        fixed_version,
-        fix_state,
-        label,
-        cvss,
-        title: rule
-            .and_then(|r| r.short_description.as_ref())
-            .and_then(|m| non_empty(m.text.clone())),
-        url: rule
-            .and_then(|r| r.help_uri.clone())
-            .and_then(|u| non_empty(Some(u))),
-        scanner: scanner.to_string(),
-    })
-}
-
 /// A run without results: one vulnerability per rule and purl, from the rule's properties.
-fn from_rules(rules: &[Rule], scanner: &str, out: &mut Vec<Vulnerability>) {
-    for rule in rules {
-        let Some(id) = rule.id.clone().and_then(|id| non_empty(Some(id))) else {
+fn from_rules(context: &RunContext, out: &mut Vec<Vulnerability>) {
+    for rule in &context.rules {
+        let Some(id) = rule.id.clone().or_else(|| rule.help_id.clone()) else {
             continue;
         };
-        let props = rule.properties.as_ref();
-        let (fixed_version, fix_state) =
-            prop_str(props, P_FIXED).map_or((None, FixState::Unknown), |f| fix_of(&f));
-        let label = prop_str(props, P_SEVERITY)
-            .or_else(|| severity_tag(props))
-            .map(|l| Severity::from_label(&l));
-        let mut cvss = Vec::new();
-        push_scores(&mut cvss, props, scanner);
-        for purl in purls(props) {
-            let (package, installed_version) = package_of(&purl);
+        let (fixed_version, fix_state) = rule
+            .fixed
+            .as_deref()
+            .map_or((None, FixState::Unknown), fix_of);
+        for purl in &rule.purls {
+            let (package, installed_version) = package_of(purl);
             out.push(Vulnerability {
                 id: id.clone(),
                 aliases: Vec::new(),
@@ -424,14 +683,11 @@ fn from_rules(rules: &[Rule], scanner: &str, out: &mut Vec<Vulnerability>) {
                 installed_version,
                 fixed_version: fixed_version.clone(),
                 fix_state,
-                label,
-                cvss: cvss.clone(),
-                title: rule
-                    .short_description
-                    .as_ref()
-                    .and_then(|m| non_empty(m.text.clone())),
-                url: rule.help_uri.clone().and_then(|u| non_empty(Some(u))),
-                scanner: scanner.to_string(),
+                label: rule.label.as_deref().map(Severity::from_label),
+                cvss: rule.cvss.clone(),
+                title: rule.title.clone(),
+                url: rule.url.clone(),
+                scanner: context.scanner.clone(),
             });
         }
     }
@@ -705,6 +961,10 @@ mod tests {
     fn result_without_any_id_is_invalid() {
         let log = r#"{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}},
             "results": [{"message": {"text": "something"}}]}]}"#;
-        assert!(matches!(parse(log.as_bytes()), Err(ParseError::Shape(_))));
+        let Err(ParseError::Json(err)) = parse(log.as_bytes()) else {
+            panic!("an error expected");
+        };
+        assert_eq!(err.classify(), serde_json::error::Category::Data);
+        assert_eq!(err.line(), 2);
     }
 }
