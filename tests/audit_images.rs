@@ -211,9 +211,11 @@ fn raw_grype(doc: &Value) -> Vec<Raw> {
     out
 }
 
-/// SARIF: a result's rule (by index, else by id) carries `security-severity`; the package and
-/// fixed version come from Trivy's message text or Scout's result properties; the result's level
-/// is the label when the rule is missing.
+/// SARIF: a result's rule (by index, else by id) may carry `security-severity` (a score) and
+/// Scout's `cvssV3_severity`, `purls` and `fixed_version`; the message text carries
+/// `Key: value` lines (Trivy: `Package: x`, `Fixed Version: y`; Scout: `Package   :purl`,
+/// `Fixed version    :y` or `not fixed`, `Severity :HIGH`). When the message names no package, a
+/// rule with a single purl names it (and its fixed version).
 fn raw_sarif(doc: &Value) -> Vec<Raw> {
     let mut out = Vec::new();
     for run in doc["runs"].as_array().into_iter().flatten() {
@@ -232,39 +234,72 @@ fn raw_sarif(doc: &Value) -> Vec<Raw> {
                         .iter()
                         .find(|rule| rule["id"].as_str() == Some(rule_id))
                 });
-            let scores: Vec<f64> = rule
-                .and_then(|rule| rule["properties"]["security-severity"].as_str())
+            let props = rule
+                .map(|rule| rule["properties"].clone())
+                .unwrap_or(Value::Null);
+            let scores: Vec<f64> = props["security-severity"]
+                .as_str()
                 .and_then(|s| s.parse().ok())
                 .into_iter()
                 .collect();
             let text = r["message"]["text"].as_str().unwrap_or_default();
             let field = |name: &str| {
-                text.lines()
-                    .find_map(|l| l.strip_prefix(name))
-                    .map(|v| v.trim().to_string())
+                text.lines().find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    (k.trim().eq_ignore_ascii_case(name)).then(|| v.trim().to_string())
+                })
             };
-            let props = &r["properties"];
-            let package = field("Package:")
-                .or_else(|| props["purl"].as_str().map(purl_name))
+            let rule_purls: Vec<String> = props["purls"]
+                .as_array()
+                .map(|p| {
+                    p.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
                 .unwrap_or_default();
-            let fixed_version = field("Fixed Version:")
-                .or_else(|| props["fixed_version"].as_str().map(str::to_string))
+            let (package, fixed) = match field("Package") {
+                Some(p) => {
+                    let name = if p.starts_with("pkg:") {
+                        purl_name(&p)
+                    } else {
+                        p
+                    };
+                    let fixed =
+                        field("Fixed Version").is_some_and(|f| !f.is_empty() && f != "not fixed");
+                    (name, fixed)
+                }
+                None if rule_purls.len() == 1 => (
+                    purl_name(&rule_purls[0]),
+                    props["fixed_version"]
+                        .as_str()
+                        .is_some_and(|f| !f.is_empty()),
+                ),
+                None => (String::new(), false),
+            };
+            let severity_label = field("Severity")
+                .or_else(|| props["cvssV3_severity"].as_str().map(str::to_string))
+                .or_else(|| r["level"].as_str().map(str::to_string))
                 .unwrap_or_default();
             out.push(Raw {
                 id: rule_id.to_string(),
                 package,
                 scores,
-                label: label(r["level"].as_str().unwrap_or_default()).to_string(),
-                fixed: !fixed_version.is_empty() && fixed_version != "not fixed",
+                label: label(&severity_label).to_string(),
+                fixed,
             });
         }
     }
     out
 }
 
+/// The package a purl names: the name, or for Go modules the whole module path.
 fn purl_name(purl: &str) -> String {
     let path = purl.split(['@', '?', '#']).next().unwrap_or(purl);
-    path.rsplit('/').next().unwrap_or(path).to_string()
+    let path = path.strip_prefix("pkg:").unwrap_or(path);
+    match path.split_once('/') {
+        Some(("golang", module)) => module.to_string(),
+        _ => path.rsplit('/').next().unwrap_or(path).to_string(),
+    }
 }
 
 /// Per (id, package): severity and fix state as triage must compute them.
