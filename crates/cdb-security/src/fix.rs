@@ -72,8 +72,14 @@ pub fn plan(
         if pin_digest && !target.contains('@') {
             if let Some(digest) = digests.get(&target) {
                 target = format!("{target}@{digest}");
-            } else if !needs_fix {
-                continue;
+            } else {
+                out.skipped.push((
+                    target.clone(),
+                    "not pinned by digest: the local engine has no RepoDigest for it (an image gets one when it is pulled from or pushed to a registry)".into(),
+                ));
+                if !needs_fix {
+                    continue;
+                }
             }
         }
         if target == image.reference {
