@@ -118,6 +118,8 @@ pub fn plan(
             )),
         }
     }
+    out.skipped.sort();
+    out.skipped.dedup();
     out.edits
         .sort_by(|a, b| a.path.cmp(&b.path).then(a.start.cmp(&b.start)));
     out.edits
