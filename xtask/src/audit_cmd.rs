@@ -41,10 +41,10 @@ pub struct AuditArgs {
     /// A scanner report (Trivy JSON, Grype JSON or SARIF), optionally mapped to an image: IMAGE=FILE.
     #[arg(long = "report", value_name = "[IMAGE=]FILE")]
     reports: Vec<String>,
-    /// The version and end-of-life policy (default: [security] policy of cdb.toml).
+    /// The version and end-of-life policy (default: `policy` of the `[security]` section of cdb.toml).
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
-    /// The exceptions file (default: [security] exceptions of cdb.toml).
+    /// The exceptions file (default: `exceptions` of the `[security]` section of cdb.toml).
     #[arg(long, value_name = "FILE")]
     exceptions: Option<PathBuf>,
     /// The audit date, YYYY-MM-DD (default: today, UTC).
@@ -80,7 +80,7 @@ enum AuditCommand {
         /// Output format.
         #[arg(long, value_enum, default_value = "markdown")]
         format: ExceptionsFormat,
-        /// Where to write it (default: [security] exceptions_markdown of cdb.toml).
+        /// Where to write it (default: `exceptions_markdown` of the `[security]` section of cdb.toml).
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
         /// The date the page's states are computed for (default: today).
