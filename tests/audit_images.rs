@@ -791,3 +791,108 @@ fn bad_input_is_a_clear_error_with_exit_2() {
     }
     insta::assert_snapshot!(all);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Regressions, named after the bug they pin.
+
+#[test]
+fn regression_bases_older_than_the_eol_table_are_end_of_life() {
+    let tmp = TempDir::new("old-bases");
+    std::fs::write(
+        tmp.0.join("compose.yaml"),
+        "services:\n  a: {image: \"redis:7.4.6-alpine3.16\"}\n  b: {image: \"python:3.12.3-slim-buster\"}\n  c: {image: \"alpine:3.18.12\"}\n",
+    )
+    .expect("write");
+    let doc = json_of(&audit(&tmp.0, &["--format", "json"]));
+    for image in [
+        "redis:7.4.6-alpine3.16",
+        "python:3.12.3-slim-buster",
+        "alpine:3.18.12",
+    ] {
+        assert!(
+            doc["findings"]
+                .as_array()
+                .expect("findings")
+                .iter()
+                .any(|f| f["image"] == image
+                    && f["level"] == "block"
+                    && f["code"].as_str().is_some_and(|c| c.ends_with("eol"))),
+            "{image} must be end of life: {doc:#}"
+        );
+    }
+}
+
+#[test]
+fn regression_images_of_included_compose_files_are_audited() {
+    let tmp = TempDir::new("include");
+    std::fs::create_dir_all(tmp.0.join("sub")).expect("mkdir");
+    std::fs::write(
+        tmp.0.join("compose.yaml"),
+        "include:\n  - sub/compose.yaml\nservices:\n  a: {image: \"postgres:17.6-alpine3.22\"}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        tmp.0.join("sub/compose.yaml"),
+        "services:\n  b: {image: \"redis:latest\"}\n",
+    )
+    .expect("write");
+    let out = audit(&tmp.0, &["--format", "json"]);
+    let doc = json_of(&out);
+    assert_eq!(doc["verdict"], "BLOCK", "{doc:#}");
+    assert!(
+        doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["code"] == "pin::latest"
+                && f["location"]["file"]
+                    .as_str()
+                    .is_some_and(|p| p.ends_with("sub/compose.yaml")))
+    );
+}
+
+#[test]
+fn a_fixable_high_blocks_once_known_longer_than_the_grace_period() {
+    let tmp = TempDir::new("aged");
+    clean_stack(&tmp.0);
+    let pip = scanners_dir().join("trivy/pip.json");
+    let report = pip.to_str().expect("utf-8");
+    // Not in the state file: first seen today, a warning.
+    let fresh = json_of(&audit(&tmp.0, &["--format", "json", "--report", report]));
+    let high = |doc: &Value| {
+        doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .find(|f| f["vulnerability"]["severity"] == "HIGH")
+            .cloned()
+            .expect("pip.json has a HIGH")
+    };
+    let f = high(&fresh);
+    assert_eq!(
+        (f["code"].as_str(), f["level"].as_str()),
+        (Some("vuln::high"), Some("warn"))
+    );
+    // Recorded 15 days before the audit date: it blocks.
+    std::fs::create_dir_all(tmp.0.join("security")).expect("mkdir");
+    let out = audit(
+        &tmp.0,
+        &["--report", report, "--update-state", "--date", "2026-11-18"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let state =
+        std::fs::read_to_string(tmp.0.join("security/cve-first-seen.toml")).expect("state written");
+    assert!(state.contains("2026-11-18"), "{state}");
+    let aged = audit(&tmp.0, &["--format", "json", "--report", report]);
+    let f = high(&json_of(&aged));
+    assert_eq!(
+        (f["code"].as_str(), f["level"].as_str()),
+        (Some("vuln::high-aged"), Some("block"))
+    );
+    assert_eq!(aged.status.code(), Some(1));
+}

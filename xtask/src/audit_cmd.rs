@@ -106,8 +106,11 @@ fn parse_date(text: Option<&str>) -> Result<jiff::civil::Date, Diagnostic> {
     }
 }
 
-/// Writes `text` to `path` through a temporary file and a rename: never half-written.
+/// Writes `text` to `path` through a temporary file and a rename: never half-written. A
+/// symlink is followed (its target is written) and an existing file keeps its permissions.
 pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let path = &std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let permissions = std::fs::metadata(path).ok().map(|m| m.permissions());
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -121,6 +124,9 @@ pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
         std::process::id()
     ));
     std::fs::write(&tmp, text)?;
+    if let Some(permissions) = permissions {
+        std::fs::set_permissions(&tmp, permissions)?;
+    }
     std::fs::rename(&tmp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })
@@ -229,6 +235,14 @@ pub fn run(args: AuditArgs) -> u8 {
         for (image, why) in &plan.skipped {
             eprintln!("not fixed: {image}: {why}");
         }
+        // The fix leaves the gate failing when a blocking pin or policy finding is not fixed.
+        let fixed: Vec<&str> = plan.edits.iter().map(|e| e.from.as_str()).collect();
+        let still_blocking = result.findings.iter().any(|f| {
+            f.level == cdb_security::model::Level::Block
+                && f.vulnerability.is_none()
+                && (f.code.starts_with("pin::") || f.code.starts_with("policy::"))
+                && !fixed.contains(&f.image.as_str())
+        });
         for (path, (old, new)) in fix::apply(&plan, &sources) {
             if args.dry_run {
                 print!("{}", fix::unified_diff(&path, &root, &old, &new));
@@ -238,6 +252,10 @@ pub fn run(args: AuditArgs) -> u8 {
             } else {
                 eprintln!("fixed {}", path.display());
             }
+        }
+        if still_blocking {
+            eprintln!("audit-images: blocking findings remain that --fix cannot fix (see above)");
+            return exit::GATE_FAILED;
         }
         return exit::SUCCESS;
     }

@@ -8,6 +8,7 @@
 //! and contradictions (a recommended tag below the minimum, an image claimed by two products) are
 //! diagnostics that point at their line.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::ops::Range;
@@ -142,11 +143,50 @@ impl Policy {
         self.eol.iter().filter(move |c| c.product == product)
     }
 
-    /// The most specific cycle of `product` that `version` belongs to.
-    pub fn eol_cycle(&self, product: &str, version: &Version) -> Option<&EolCycle> {
-        self.cycles(product)
+    /// The most specific cycle of `product` that `version` belongs to. A version older than
+    /// every tracked cycle of the product counts as a cycle of its own that ended no later than
+    /// the oldest tracked one: an old base (`alpine3.16`, `debian:9`) must not pass because the
+    /// table starts later.
+    pub fn eol_cycle(&self, product: &str, version: &Version) -> Option<Cow<'_, EolCycle>> {
+        if let Some(c) = self
+            .cycles(product)
             .filter(|c| c.matches(version))
             .max_by_key(|c| c.version.as_ref().map_or(0, |v| v.components().len()))
+        {
+            return Some(Cow::Borrowed(c));
+        }
+        let tracked: Vec<&EolCycle> = self
+            .cycles(product)
+            .filter(|c| c.version.is_some())
+            .collect();
+        let oldest = tracked.iter().min_by(|a, b| a.version.cmp(&b.version))?;
+        let oldest_version = oldest.version.as_ref()?;
+        let width = oldest_version
+            .components()
+            .len()
+            .min(version.components().len())
+            .max(1);
+        if !below(version, oldest_version) {
+            return None;
+        }
+        let text = version
+            .components()
+            .iter()
+            .take(width)
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(".");
+        let earliest = tracked.iter().map(|c| c.date).min().unwrap_or(oldest.date);
+        Some(Cow::Owned(EolCycle {
+            product: product.to_string(),
+            cycle: format!(
+                "{text} (older than the oldest tracked cycle, {})",
+                oldest.cycle
+            ),
+            version: Version::parse(&text),
+            codename: None,
+            date: earliest,
+        }))
     }
 
     /// The cycle with codename `codename` (of any product).
@@ -878,12 +918,15 @@ mod tests {
         .unwrap();
         let cycle = |v: &str| {
             p.eol_cycle("p", &Version::parse(v).unwrap())
-                .map(|c| c.cycle.as_str())
+                .map(|c| c.cycle.clone())
         };
-        assert_eq!(cycle("3.1.4"), Some("3.1"));
-        assert_eq!(cycle("3.10"), Some("3"));
-        assert_eq!(cycle("3"), Some("3"));
+        assert_eq!(cycle("3.1.4").as_deref(), Some("3.1"));
+        assert_eq!(cycle("3.10").as_deref(), Some("3"));
+        assert_eq!(cycle("3").as_deref(), Some("3"));
         assert_eq!(cycle("4"), None);
+        // Older than every tracked cycle: a cycle of its own, ended by the oldest tracked date.
+        let older = p.eol_cycle("p", &Version::parse("2.7").unwrap()).unwrap();
+        assert!(older.cycle.starts_with("2 (older than"), "{}", older.cycle);
     }
 
     #[test]

@@ -198,7 +198,8 @@ pub fn severity_of(sources: &[Vulnerability]) -> (Severity, String, Option<f64>)
     let best = sources
         .iter()
         .flat_map(|v| v.cvss.iter())
-        .filter(|c| matches!(c.version, CvssVersion::V3 | CvssVersion::V4))
+        // A score of 0.0 is "not scored" in practice (no CVSS vector yields 0 with impact).
+        .filter(|c| matches!(c.version, CvssVersion::V3 | CvssVersion::V4) && c.score > 0.0)
         .max_by(|a, b| a.score.total_cmp(&b.score));
     if let Some(c) = best {
         let version = match c.version {
@@ -269,7 +270,9 @@ pub fn triage(input: &TriageInput<'_>) -> Triage {
         };
         for v in &report.vulnerabilities {
             let id = canonical_id(v);
-            let key = (image.clone(), id.clone(), v.package.clone());
+            // Package names compare without case: Trivy says `Werkzeug` where a purl says
+            // `werkzeug`, and they are the same package.
+            let key = (image.clone(), id.clone(), v.package.to_lowercase());
             let entry = merged.entry(key).or_insert_with(|| Merged {
                 image: image.clone(),
                 loc,

@@ -342,6 +342,13 @@ pub struct ShortPort {
 
 fn parse_range(text: &str) -> Result<(i64, i64), String> {
     let bad = || format!("invalid port range: {text}");
+    let check = |(a, b): (i64, i64)| {
+        if a > 65535 || b > 65535 {
+            Err(format!("invalid port {text}: a port is at most 65535"))
+        } else {
+            Ok((a, b))
+        }
+    };
     match text.split_once('-') {
         Some((a, b)) => {
             let a: i64 = a.parse().map_err(|_| bad())?;
@@ -349,13 +356,13 @@ fn parse_range(text: &str) -> Result<(i64, i64), String> {
             if b < a {
                 return Err(bad());
             }
-            Ok((a, b))
+            check((a, b))
         }
         None => {
             let p: i64 = text
                 .parse()
                 .map_err(|_| format!("invalid containerPort: {text}"))?;
-            Ok((p, p))
+            check((p, p))
         }
     }
 }
@@ -398,6 +405,9 @@ pub fn parse_port_short(spec: &str) -> Result<Vec<ShortPort>, String> {
         return Err(format!("no port specified: {spec}<empty>"));
     }
     let (cstart, cend) = parse_range(&container)?;
+    if cstart == 0 {
+        return Err(format!("service port {spec} is missing a target port"));
+    }
     let mut out = Vec::new();
     if host.is_empty() {
         for p in cstart..=cend {

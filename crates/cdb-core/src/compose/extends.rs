@@ -7,7 +7,7 @@ use crate::compose::env::absolute;
 use crate::compose::loader::{
     Context, EXTENDS, EXTENDS_CYCLE, canonicalize, interpolate_node, read_yaml,
 };
-use crate::compose::merge::{merge, take_reset_paths};
+use crate::compose::merge::{merge, remove_path, take_reset_paths};
 use crate::compose::normalize::resolve_service_paths;
 use crate::compose::path::Path;
 use crate::compose::yaml::{Mapping, Node, Value};
@@ -19,6 +19,7 @@ pub(crate) fn apply(
     doc: &mut Node,
     file: &FsPath,
     ctx: &mut Context<'_>,
+    resets: &[Path],
 ) -> Result<(), Diagnostic> {
     let Some(services) = doc
         .as_map_mut()
@@ -30,7 +31,7 @@ pub(crate) fn apply(
     let names: Vec<String> = services.keys().map(str::to_string).collect();
     for name in names {
         let mut chain = Vec::new();
-        resolve(services, &name, file, ctx, &mut chain)?;
+        resolve(services, &name, file, ctx, &mut chain, resets)?;
     }
     Ok(())
 }
@@ -42,6 +43,7 @@ fn resolve(
     file: &FsPath,
     ctx: &mut Context<'_>,
     chain: &mut Vec<(String, PathBuf, Location)>,
+    resets: &[Path],
 ) -> Result<(), Diagnostic> {
     let Some(service) = services.get(name) else {
         return Ok(());
@@ -90,7 +92,7 @@ fn resolve(
                 .at(extends.loc)
                 .with_help("extend a service defined in this file, or add `file:`"));
             }
-            resolve(services, &reference, file, ctx, chain)?;
+            resolve(services, &reference, file, ctx, chain, resets)?;
             services.get(&reference).cloned()
         }
         Some((other, file_loc)) => {
@@ -116,6 +118,31 @@ fn resolve(
     };
     let mut path = Path::parse(&format!("services.{name}"));
     let current = std::mem::replace(service, Node::new(Value::Null, Location::default()));
+    // `!reset`/`!override` on this service's attributes drop what the base says for them.
+    let mut base = base;
+    for reset in resets {
+        if let [first, service, rest @ ..] = reset.segments()
+            && first == "services"
+            && service == name
+            && !rest.is_empty()
+        {
+            let mut holder = Node::new(Value::Map(Mapping::new()), Location::default());
+            if let Some(m) = holder.as_map_mut() {
+                m.insert(
+                    crate::compose::yaml::Key {
+                        name: "s".into(),
+                        loc: Location::default(),
+                    },
+                    base,
+                );
+            }
+            remove_path(&mut holder, &Path::parse(&format!("s.{}", rest.join("."))));
+            base = holder
+                .as_map_mut()
+                .and_then(|m| m.remove("s"))
+                .unwrap_or_else(|| Node::new(Value::Null, Location::default()));
+        }
+    }
     let mut merged = merge(base, current, &mut path)?;
     if let Some(m) = merged.as_map_mut() {
         m.remove("extends");
@@ -150,7 +177,7 @@ fn load_base(
         if !services.contains(reference) {
             continue;
         }
-        resolve(services, reference, path, ctx, chain)?;
+        resolve(services, reference, path, ctx, chain, &[])?;
         let mut holder = Node::new(Value::Map(Mapping::new()), loc);
         if let (Some(h), Some(s)) = (holder.as_map_mut(), services.get(reference)) {
             let mut svc = Mapping::new();

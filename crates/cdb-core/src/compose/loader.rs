@@ -8,9 +8,7 @@ use std::path::{Path as FsPath, PathBuf};
 
 use crate::compose::env::{self, Environment, absolute, read_dotenv};
 use crate::compose::interpolate::{InterpolationError, interpolate};
-use crate::compose::merge::{
-    self, ResetKind, enforce_unicity, merge, remove_path, take_reset_paths,
-};
+use crate::compose::merge::{self, enforce_unicity, merge, remove_path, take_reset_paths};
 use crate::compose::normalize;
 use crate::compose::path::Path;
 use crate::compose::project::Project;
@@ -69,6 +67,8 @@ pub(crate) struct Context<'a> {
     pub(crate) env: Environment,
     pub(crate) warnings: Vec<Diagnostic>,
     warned_unset: BTreeSet<String>,
+    /// The files being included, outermost first (to report include cycles).
+    including: Vec<PathBuf>,
 }
 
 impl Context<'_> {
@@ -190,6 +190,7 @@ pub fn load(options: &ComposeOptions, sources: &mut SourceMap) -> Result<Loaded,
         env,
         warnings: Vec::new(),
         warned_unset: BTreeSet::new(),
+        including: Vec::new(),
     };
 
     // Read and parse every file first: the project name may come from any of them.
@@ -393,12 +394,17 @@ fn process_document(
     ctx: &mut Context<'_>,
 ) -> Result<Node, Diagnostic> {
     interpolate_node(&mut doc, &mut Path::root(), ctx)?;
-    for (path, kind) in take_reset_paths(&mut doc) {
-        // Both tags drop what earlier files said; `!override` then sets its own value unmerged.
-        let _ = matches!(kind, ResetKind::Reset | ResetKind::Override);
-        remove_path(&mut model, &path);
+    // Both tags drop what earlier files (and an extended service) said; `!override` then sets
+    // its own value unmerged.
+    let resets: Vec<Path> = take_reset_paths(&mut doc)
+        .into_iter()
+        .map(|(path, _)| path)
+        .collect();
+    for path in &resets {
+        remove_path(&mut model, path);
     }
-    crate::compose::extends::apply(&mut doc, file, ctx)?;
+    apply_include(&mut doc, file, ctx)?;
+    crate::compose::extends::apply(&mut doc, file, ctx, &resets)?;
     if let Some(version) = doc.as_map().and_then(|m| m.get("version")) {
         ctx.warnings.push(
             Diagnostic::warning(
@@ -423,6 +429,174 @@ fn process_document(
     canonicalize(&mut model)?;
     enforce_unicity(&mut model, &mut Path::root());
     Ok(model)
+}
+
+/// Diagnostic code: an `include` that cannot be applied (cycle, conflicting resource).
+pub const INCLUDE: &str = "compose::include";
+
+const RESOURCE_SECTIONS: &[&str] = &["services", "volumes", "networks", "secrets", "configs"];
+
+/// `include:` — each entry is loaded as a project of its own (its files, its project directory,
+/// its env files; relative paths resolved against that directory), and its services, volumes,
+/// networks, secrets and configs are added to this document. A resource defined both here and in
+/// an included file is an error, as in Compose.
+fn apply_include(doc: &mut Node, file: &FsPath, ctx: &mut Context<'_>) -> Result<(), Diagnostic> {
+    let Some(include) = doc.as_map_mut().and_then(|m| m.remove("include")) else {
+        return Ok(());
+    };
+    let base = file.parent().unwrap_or(FsPath::new("/")).to_path_buf();
+    let entries: Vec<Node> = match include.value {
+        Value::Seq(items) => items,
+        Value::Null => Vec::new(),
+        _ => {
+            return Err(Diagnostic::error(
+                crate::compose::validate::INVALID_VALUE,
+                "include must be a list",
+            )
+            .at(include.loc));
+        }
+    };
+    for entry in entries {
+        let loc = entry.loc;
+        let strings = |node: Option<&Node>| -> Vec<String> {
+            match node.map(|n| &n.value) {
+                Some(Value::Seq(items)) => items.iter().filter_map(Node::scalar_text).collect(),
+                Some(_) => node.and_then(Node::scalar_text).into_iter().collect(),
+                None => Vec::new(),
+            }
+        };
+        let (paths, project_directory, env_files) = match &entry.value {
+            Value::Map(m) => (
+                strings(m.get("path")),
+                m.get("project_directory").and_then(Node::scalar_text),
+                strings(m.get("env_file")),
+            ),
+            _ => (strings(Some(&entry)), None, Vec::new()),
+        };
+        if paths.is_empty() {
+            return Err(Diagnostic::error(INCLUDE, "an include entry names no file")
+                .at(loc)
+                .with_help("write `- path/to/compose.yaml` or `- path: …`"));
+        }
+        let paths: Vec<PathBuf> = paths
+            .iter()
+            .map(|p| absolute(&base, FsPath::new(p)))
+            .collect();
+        let working_dir = match &project_directory {
+            Some(dir) => absolute(&base, FsPath::new(dir)),
+            None => paths[0].parent().unwrap_or(FsPath::new("/")).to_path_buf(),
+        };
+        if let Some(cycle) = paths
+            .iter()
+            .find(|p| ctx.including.contains(p) || p.as_path() == file)
+        {
+            return Err(Diagnostic::error(
+                INCLUDE,
+                format!(
+                    "include cycle detected: {} includes {}",
+                    file.display(),
+                    cycle.display()
+                ),
+            )
+            .at(loc));
+        }
+        // The included project's environment: ours, then its env files for what we do not set.
+        let outer_env = ctx.env.clone();
+        let env_files: Vec<(PathBuf, bool)> = if env_files.is_empty() {
+            vec![(working_dir.join(".env"), false)]
+        } else {
+            env_files
+                .iter()
+                .map(|f| (absolute(&base, FsPath::new(f)), true))
+                .collect()
+        };
+        for (path, required) in env_files {
+            if !required && !path.is_file() && !ctx.contents.contains_key(&path) {
+                continue;
+            }
+            let vars = read_dotenv(&path, &ctx.env, ctx.sources, ctx.contents, Some(loc))?;
+            for (k, v) in vars {
+                if !ctx.env.contains(&k) {
+                    ctx.env.set(k, v);
+                }
+            }
+        }
+        ctx.including.push(file.to_path_buf());
+        let mut included = Node::new(Value::Map(Mapping::new()), loc);
+        let mut result = Ok(());
+        for path in &paths {
+            let docs = match read_yaml(path, ctx, Some(loc)) {
+                Ok((_, docs)) => docs,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            };
+            for d in docs {
+                match process_document(included, d, path, ctx) {
+                    Ok(m) => included = m,
+                    Err(e) => {
+                        result = Err(e);
+                        included = Node::new(Value::Null, loc);
+                        break;
+                    }
+                }
+            }
+            if result.is_err() {
+                break;
+            }
+        }
+        ctx.including.pop();
+        ctx.env = outer_env;
+        result?;
+        if let Some(services) = included
+            .as_map_mut()
+            .and_then(|m| m.get_mut("services"))
+            .and_then(Node::as_map_mut)
+        {
+            for (_, service) in services.iter_mut() {
+                crate::compose::normalize::resolve_service_paths(service, &working_dir, ctx);
+            }
+        }
+        let (Some(target), Value::Map(source)) = (doc.as_map_mut(), included.value) else {
+            continue;
+        };
+        for (section, resources) in source {
+            if !RESOURCE_SECTIONS.contains(&section.name.as_str()) {
+                continue;
+            }
+            let Value::Map(resources) = resources.value else {
+                continue;
+            };
+            if !target.contains(&section.name) {
+                target.insert(
+                    section.clone(),
+                    Node::new(Value::Map(Mapping::new()), section.loc),
+                );
+            }
+            let Some(existing) = target.get_mut(&section.name).and_then(Node::as_map_mut) else {
+                continue;
+            };
+            for (name, resource) in resources {
+                if existing.contains(&name.name) {
+                    return Err(Diagnostic::error(
+                        INCLUDE,
+                        format!(
+                            "{} {:?} is defined both in {} and in the included {}",
+                            section.name.trim_end_matches('s'),
+                            name.name,
+                            file.display(),
+                            paths[0].display()
+                        ),
+                    )
+                    .at(existing.key(&name.name).map_or(loc, |k| k.loc))
+                    .with_help("rename one of them, or extend the included one instead"));
+                }
+                existing.insert(name, resource);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The short-to-long transformations Compose applies after each merge.

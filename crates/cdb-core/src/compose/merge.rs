@@ -60,12 +60,9 @@ fn walk_reset(node: &mut Node, path: &mut Path, out: &mut Vec<(Path, ResetKind)>
             items.retain_mut(|item| {
                 path.push(&index.to_string());
                 index += 1;
+                // Compose ignores the tags on sequence items: the item stays.
                 let keep = match item.tag.as_deref() {
-                    Some("reset") => {
-                        out.push((path.clone(), ResetKind::Reset));
-                        false
-                    }
-                    Some("override") => {
+                    Some("reset") | Some("override") => {
                         item.tag = None;
                         true
                     }
@@ -442,18 +439,19 @@ pub fn enforce_unicity(node: &mut Node, path: &mut Path) {
             let Some((_, indexer)) = UNIQUE.iter().find(|(p, _)| matches(path, p)) else {
                 return;
             };
-            let mut seen: Vec<(String, usize)> = Vec::new();
+            // A hash map: a port range such as `0-65535:0-65535` expands to 65,536 entries.
+            let mut seen: std::collections::HashMap<String, usize> =
+                std::collections::HashMap::new();
             let mut out: Vec<Node> = Vec::new();
             for item in std::mem::take(items) {
                 match indexer(&item) {
-                    Some(key) => {
-                        if let Some((_, at)) = seen.iter().find(|(k, _)| *k == key) {
-                            out[*at] = item;
-                        } else {
-                            seen.push((key, out.len()));
+                    Some(key) => match seen.get(&key) {
+                        Some(&at) => out[at] = item,
+                        None => {
+                            seen.insert(key, out.len());
                             out.push(item);
                         }
-                    }
+                    },
                     None => out.push(item),
                 }
             }

@@ -3,7 +3,6 @@
 //! or Dockerfile line of the image (`%SRCROOT%`-relative).
 
 use std::collections::BTreeMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
 
 use serde_json::{Value, json};
 
@@ -37,17 +36,24 @@ fn rule_id(f: &Finding) -> String {
     }
 }
 
+/// A fingerprint that stays the same from one audit to the next while the finding is the same
+/// (so code scanning keeps one alert open): rule, image and — for vulnerabilities — id and
+/// package; never the message, which carries dates. FNV-1a, stable across Rust releases.
 fn fingerprint(f: &Finding) -> String {
-    let mut h = DefaultHasher::new();
-    f.code.hash(&mut h);
-    f.image.hash(&mut h);
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |text: &str| {
+        for byte in text.bytes().chain(std::iter::once(0)) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    feed(f.code);
+    feed(&f.image);
     if let Some(v) = &f.vulnerability {
-        v.id.hash(&mut h);
-        v.package.hash(&mut h);
-    } else {
-        f.message.hash(&mut h);
+        feed(&v.id);
+        feed(&v.package);
     }
-    format!("{:016x}", h.finish())
+    format!("{hash:016x}")
 }
 
 /// Renders the SARIF log.

@@ -18,6 +18,7 @@
 
 use cdb_core::image::{Precision, TagVersion, Version};
 use jiff::civil::Date;
+use std::borrow::Cow;
 
 use crate::model::{Finding, ImageUse};
 use crate::policy::{EolCycle, Policy, Product, below};
@@ -90,10 +91,11 @@ pub fn check(image: &ImageUse, policy: &Policy, date: Date) -> Vec<Finding> {
             None => words
                 .iter()
                 .filter_map(|(name, _)| policy.eol_codename(name))
-                .find(|c| c.product == p.name),
+                .find(|c| c.product == p.name)
+                .map(Cow::Borrowed),
         };
         if let Some(cycle) = cycle {
-            findings.extend(ctx.eol(cycle, false));
+            findings.extend(ctx.eol(&cycle, false));
         }
         if !p.bases.is_empty() && !words.iter().any(|(name, _)| p.bases.contains(name)) {
             findings.push(finding(
@@ -113,20 +115,19 @@ pub fn check(image: &ImageUse, policy: &Policy, date: Date) -> Vec<Finding> {
         }
     }
 
-    let mut bases_seen: Vec<&EolCycle> = Vec::new();
+    let mut bases_seen: Vec<(String, String)> = Vec::new();
     for (name, word_version) in &words {
         let cycle = match word_version {
             Some(v) => policy.eol_cycle(name, v),
-            None => policy.eol_codename(name),
+            None => policy.eol_codename(name).map(Cow::Borrowed),
         };
         let Some(cycle) = cycle else { continue };
-        if product.is_some_and(|p| p.name == cycle.product)
-            || bases_seen.iter().any(|c| std::ptr::eq(*c, cycle))
-        {
+        let key = (cycle.product.clone(), cycle.cycle.clone());
+        if product.is_some_and(|p| p.name == cycle.product) || bases_seen.contains(&key) {
             continue;
         }
-        bases_seen.push(cycle);
-        findings.extend(ctx.eol(cycle, true));
+        bases_seen.push(key);
+        findings.extend(ctx.eol(&cycle, true));
     }
     findings
 }
@@ -221,7 +222,7 @@ impl Ctx<'_> {
         let bases_ok = tag_words(tag).iter().all(|(name, v)| {
             let cycle = match v {
                 Some(v) => self.policy.eol_cycle(name, v),
-                None => self.policy.eol_codename(name),
+                None => self.policy.eol_codename(name).map(Cow::Borrowed),
             };
             cycle.is_none_or(|c| c.date > self.date)
         });
