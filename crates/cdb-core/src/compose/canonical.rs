@@ -166,9 +166,7 @@ pub fn volume(node: Node) -> Result<Node, Diagnostic> {
             if v.read_only {
                 entries.push(("read_only", Node::new(Value::Bool(true), loc)));
             }
-            if let Some(c) = &v.consistency {
-                entries.push(("consistency", Node::str(c.clone(), loc)));
-            }
+            // `cached`/`delegated`/`consistent` are accepted and dropped, as Compose does.
             if v.kind == "bind" {
                 let mut bind = Vec::new();
                 if let Some(p) = &v.propagation {
@@ -468,6 +466,31 @@ pub fn build(node: Node) -> Result<Node, Diagnostic> {
         if !m.contains("dockerfile") && !m.contains("dockerfile_inline") {
             m.insert_at(1, key("dockerfile", loc), Node::str("Dockerfile", loc));
         }
+        if let Some(size) = m.get_mut("shm_size")
+            && let Some(text) = size.scalar_text()
+        {
+            let bytes = ram_in_bytes(&text).map_err(|e| invalid(size.loc, e))?;
+            size.value = Value::Str(bytes.to_string());
+        }
+        if let Some(Value::Seq(hosts)) = m.get_mut("extra_hosts").map(|h| &mut h.value) {
+            for host in hosts.iter_mut() {
+                // `name:ip` is written `name=ip`, as Compose prints it (IPv6 keeps its colons).
+                if let Value::Str(h) = &mut host.value
+                    && !h.contains('=')
+                    && let Some((name, ip)) = h.split_once(':')
+                {
+                    *h = format!("{name}={ip}");
+                }
+            }
+        }
+        if let Some(Value::Seq(secrets)) = m.get_mut("secrets").map(|h| &mut h.value) {
+            for secret in secrets.iter_mut() {
+                if let Value::Str(name) = &secret.value {
+                    let sloc = secret.loc;
+                    *secret = map_node(vec![("source", Node::str(name.clone(), sloc))], sloc);
+                }
+            }
+        }
         for field in ["args", "labels"] {
             if let Some(v) = m.get_mut(field) {
                 *v = key_value_mapping(
@@ -630,8 +653,18 @@ pub fn healthcheck(node: Node) -> Result<Node, Diagnostic> {
         }
         for field in ["interval", "timeout", "start_period", "start_interval"] {
             if let Some(d) = m.get_mut(field)
-                && let Some(text) = d.scalar_text()
+                && !d.is_null()
             {
+                if !matches!(d.value, Value::Str(_)) {
+                    return Err(invalid(
+                        d.loc,
+                        format!(
+                            "healthcheck.{field} must be a string such as \"30s\", found {}",
+                            d.kind_name()
+                        ),
+                    ));
+                }
+                let text = d.scalar_text().unwrap_or_default();
                 let nanos = parse_go_duration(&text).map_err(|e| invalid(d.loc, e))?;
                 d.value = Value::Str(format_go_duration(nanos));
             }
@@ -658,8 +691,7 @@ pub fn parse_go_duration(text: &str) -> Result<i128, String> {
         return Ok(0);
     }
     if !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit()) {
-        let secs: i128 = rest.parse().map_err(|_| bad())?;
-        return Ok(secs * 1_000_000_000 * if negative { -1 } else { 1 });
+        return Err(format!("time: missing unit in duration {text:?}"));
     }
     if rest.is_empty() {
         return Err(bad());
@@ -686,6 +718,9 @@ pub fn parse_go_duration(text: &str) -> Result<i128, String> {
             "s" => 1e9,
             "m" => 60e9,
             "h" => 3600e9,
+            // Compose's duration parser also takes days and weeks.
+            "d" => 86_400e9,
+            "w" => 604_800e9,
             _ => return Err(format!("unknown unit {unit:?} in duration {text:?}")),
         };
         total += number * scale;
@@ -747,7 +782,6 @@ mod tests {
             ("1h", "1h0m0s"),
             ("500ms", "500ms"),
             ("1.5s", "1.5s"),
-            ("10", "10s"),
             ("2us", "2µs"),
             ("1m30s", "1m30s"),
         ] {
@@ -755,6 +789,14 @@ mod tests {
             assert_eq!(format_go_duration(n), expected, "{input}");
         }
         assert!(parse_go_duration("5 parsecs").is_err());
+        assert!(
+            parse_go_duration("90").is_err(),
+            "a unit is required, as in Compose"
+        );
+        assert_eq!(
+            format_go_duration(parse_go_duration("1d").unwrap()),
+            "24h0m0s"
+        );
     }
 
     #[test]

@@ -155,12 +155,26 @@ pub(crate) fn resolve_service_paths(service: &mut Node, dir: &FsPath, ctx: &Cont
     let Some(s) = service.as_map_mut() else {
         return;
     };
-    if let Some(build) = s.get_mut("build").and_then(Node::as_map_mut)
-        && let Some(context) = build.get_mut("context")
-        && let Value::Str(c) = &mut context.value
-        && !is_remote_context(c)
-    {
-        *c = join_relative(dir, &expand_home(c, ctx));
+    if let Some(build) = s.get_mut("build").and_then(Node::as_map_mut) {
+        if let Some(context) = build.get_mut("context")
+            && let Value::Str(c) = &mut context.value
+            && !is_remote_context(c)
+        {
+            *c = join_relative(dir, &expand_home(c, ctx));
+        }
+        if let Some(contexts) = build
+            .get_mut("additional_contexts")
+            .and_then(Node::as_map_mut)
+        {
+            for (_, c) in contexts.iter_mut() {
+                if let Value::Str(path) = &mut c.value
+                    && !is_remote_context(path)
+                    && !path.contains(':')
+                {
+                    *path = join_relative(dir, &expand_home(path, ctx));
+                }
+            }
+        }
     }
     if let Some(Value::Seq(volumes)) = s.get_mut("volumes").map(|v| &mut v.value) {
         for volume in volumes {
@@ -472,6 +486,13 @@ fn finish_resource(node: &mut Node, key_name: &str, project: &str) {
             std::mem::replace(labels, Node::new(Value::Null, loc)),
             true,
         );
+    }
+    if let Some(opts) = m.get_mut("driver_opts").and_then(Node::as_map_mut) {
+        for (_, v) in opts.iter_mut() {
+            if let Some(text) = v.scalar_text() {
+                v.value = Value::Str(text);
+            }
+        }
     }
 }
 
