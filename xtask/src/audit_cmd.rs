@@ -332,6 +332,7 @@ fn base_options(
         }
     }
     AuditOptions {
+        root: config.root.clone(),
         compose,
         reports,
         policy: args

@@ -280,6 +280,7 @@ fn audit(mb: usize, template: &std::path::Path, services: usize) -> u8 {
         let mut findings = 0;
         for _ in 0..5 {
             let mut options = cdb_security::audit::AuditOptions {
+                root: dir.clone(),
                 compose: cdb_core::compose::ComposeOptions::in_dir(&dir),
                 reports: Vec::new(),
                 policy: policy.clone(),

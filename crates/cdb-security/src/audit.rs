@@ -24,6 +24,9 @@ pub const UNREADABLE: &str = "audit::unreadable";
 /// What to audit and with what.
 #[derive(Debug, Clone)]
 pub struct AuditOptions {
+    /// The repository root: paths written into findings and the exceptions page are relative to
+    /// it, so that the output does not depend on where the repository is checked out.
+    pub root: PathBuf,
     /// The Compose project (files, environment). Services of every profile are audited.
     pub compose: ComposeOptions,
     /// Scanner reports, each optionally mapped to an image (`IMAGE=FILE`).
@@ -103,6 +106,11 @@ pub fn load_all_exceptions(
     for path in &options.trivyignore {
         let text = read_text(path)?;
         all.extend(exceptions::load_trivyignore(path, &text, sources)?);
+    }
+    for e in &mut all {
+        if let Ok(relative) = e.path.strip_prefix(&options.root) {
+            e.path = relative.to_path_buf();
+        }
     }
     Ok(all)
 }
