@@ -40,6 +40,10 @@ pub const ALL: &[(&str, &str)] = &[
     ),
     (loader::EXTENDS_CYCLE, "extends forms a cycle"),
     (
+        loader::INCLUDE,
+        "an include that cannot be applied (cycle, conflicting resource)",
+    ),
+    (
         crate::compose::merge::MERGE,
         "a later file overrides a value with one of another type",
     ),

@@ -16,7 +16,8 @@ fn compose_error(files: &[(&str, &str)], env: &[(&str, &str)], name: Option<&str
     };
     for (path, text) in files {
         let path = PathBuf::from("/project").join(path);
-        if !path.ends_with(".env") {
+        // `.env` is read as the environment file; files under a folder are included ones.
+        if !path.ends_with(".env") && !path.to_string_lossy().contains("/sub/") {
             options.files.push(path.clone());
         }
         if !text.is_empty() {
@@ -226,4 +227,34 @@ fn diagnostic_codes_are_a_stable_contract() {
     let before = codes.len();
     codes.dedup();
     assert_eq!(before, codes.len(), "a code is listed twice");
+}
+
+#[test]
+fn dependency_cycle() {
+    insta::assert_snapshot!(compose_error(
+        &[(
+            "compose.yaml",
+            "services:\n  a:\n    image: x\n    depends_on: [b]\n  b:\n    image: x\n    depends_on: [a]\n"
+        )],
+        &[],
+        None
+    ));
+}
+
+#[test]
+fn include_conflict() {
+    insta::assert_snapshot!(compose_error(
+        &[
+            (
+                "compose.yaml",
+                "include:\n  - sub/compose.yaml\nservices:\n  cache:\n    image: redis:7.4.6\n"
+            ),
+            (
+                "sub/compose.yaml",
+                "services:\n  cache:\n    image: redis:8.2\n"
+            ),
+        ],
+        &[],
+        None
+    ));
 }

@@ -36,7 +36,9 @@ pub use normalize::normalize_project_name;
 
 /// Diagnostic codes of the project-level checks (name, services, references).
 pub mod normalize_codes {
-    pub use super::normalize::{INVALID_SERVICE, PROJECT_NAME, UNDEFINED_REFERENCE};
+    pub use super::normalize::{
+        DEPENDENCY_CYCLE, INVALID_SERVICE, PROJECT_NAME, UNDEFINED_REFERENCE,
+    };
 }
 pub use project::{Build, Dependency, Healthcheck, Mount, Port, Project, Service, Spanned};
 

@@ -18,6 +18,8 @@ use crate::source::{FileId, Location};
 pub const PROJECT_NAME: &str = "compose::project-name";
 /// Diagnostic code: a service Compose would reject as a whole.
 pub const INVALID_SERVICE: &str = "compose::invalid-service";
+/// Diagnostic code: `depends_on` forms a cycle.
+pub const DEPENDENCY_CYCLE: &str = "compose::dependency-cycle";
 /// Diagnostic code: a reference to a service, network or volume that is not defined.
 pub const UNDEFINED_REFERENCE: &str = "compose::undefined-reference";
 
@@ -237,8 +239,57 @@ fn key(name: &str, loc: Location) -> Key {
     }
 }
 
-fn service_loc(services: &Mapping, name: &str) -> Location {
-    services.key(name).map(|k| k.loc).unwrap_or_default()
+fn dependencies(service: &Node) -> Vec<(String, Location)> {
+    service
+        .as_map()
+        .and_then(|m| m.get("depends_on"))
+        .and_then(Node::as_map)
+        .map(|d| d.iter().map(|(k, _)| (k.name.clone(), k.loc)).collect())
+        .unwrap_or_default()
+}
+
+/// `depends_on` must not form a cycle (Compose: "dependency cycle detected: a -> b -> a").
+fn check_dependency_cycles(services: &Mapping) -> Result<(), Diagnostic> {
+    // 0 = unvisited, 1 = on the current path, 2 = done.
+    let mut state: BTreeMap<String, u8> = BTreeMap::new();
+    fn visit(
+        name: &str,
+        services: &Mapping,
+        state: &mut BTreeMap<String, u8>,
+        path: &mut Vec<(String, Location)>,
+    ) -> Result<(), Diagnostic> {
+        match state.get(name) {
+            Some(2) => return Ok(()),
+            Some(1) => {
+                let start = path.iter().position(|(n, _)| n == name).unwrap_or(0);
+                let mut names: Vec<&str> = path[start..].iter().map(|(n, _)| n.as_str()).collect();
+                names.push(name);
+                let loc = path.last().map(|(_, l)| *l).unwrap_or_default();
+                return Err(Diagnostic::error(
+                    DEPENDENCY_CYCLE,
+                    format!("dependency cycle detected: {}", names.join(" -> ")),
+                )
+                .at(loc)
+                .with_help("remove one of these depends_on entries"));
+            }
+            _ => {}
+        }
+        state.insert(name.to_string(), 1);
+        if let Some(service) = services.get(name) {
+            for (dep, loc) in dependencies(service) {
+                path.push((name.to_string(), loc));
+                let r = visit(&dep, services, state, path);
+                path.pop();
+                r?;
+            }
+        }
+        state.insert(name.to_string(), 2);
+        Ok(())
+    }
+    for name in services.keys() {
+        visit(name, services, &mut state, &mut Vec::new())?;
+    }
+    Ok(())
 }
 
 /// Finishes the merged model into a [`Project`].
@@ -335,8 +386,8 @@ pub(crate) fn finish(
             }
         }
     }
-    let _ = service_loc;
     services.retain(|k, _| !disabled.contains(&k.name));
+    check_dependency_cycles(&services)?;
 
     let top_volumes = match top.remove("volumes").map(|n| n.value) {
         Some(Value::Map(m)) => m,
