@@ -252,19 +252,7 @@ pub(super) fn parse(body: &[u8]) -> Result<Parsed, ParseError> {
         match (source.kind.as_deref(), source.target) {
             (Some("image"), Some(Value::Object(target))) => {
                 let text = |key: &str| target.get(key).and_then(Value::as_str).map(str::to_string);
-                let list = |key: &str| {
-                    target
-                        .get(key)
-                        .and_then(Value::as_array)
-                        .map(|items| {
-                            items
-                                .iter()
-                                .filter_map(Value::as_str)
-                                .map(str::to_string)
-                                .collect()
-                        })
-                        .unwrap_or_default()
-                };
+                let list = |key: &str| super::strings(target.get(key));
                 parsed.artifact = non_empty(text("userInput"));
                 parsed.repo_tags = list("tags");
                 parsed.repo_digests = list("repoDigests");

@@ -646,6 +646,20 @@ fn valid_score(score: f64) -> Option<f64> {
 }
 
 /// `Some` for a non-blank string, trimmed.
+/// The strings of a JSON array (other items skipped); empty when `value` is not an array.
+fn strings(value: Option<&serde_json::Value>) -> Vec<String> {
+    value
+        .and_then(serde_json::Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(serde_json::Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn non_empty(text: Option<String>) -> Option<String> {
     let text = text?;
     let trimmed = text.trim();

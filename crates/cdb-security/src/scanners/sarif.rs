@@ -831,17 +831,7 @@ fn image_name(
 }
 
 fn string_list(props: Option<&Map<String, Value>>, key: &str) -> Vec<String> {
-    props
-        .and_then(|p| p.get(key))
-        .and_then(Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
+    super::strings(props.and_then(|p| p.get(key)))
 }
 
 #[cfg(test)]
