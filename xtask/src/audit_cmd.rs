@@ -214,20 +214,16 @@ pub fn run(args: AuditArgs) -> u8 {
     }
 
     if args.fix {
-        let policy_text = std::fs::read_to_string(&options.policy).unwrap_or_default();
-        let policy = match policy::load_policy(&options.policy, &policy_text, &mut sources) {
-            Ok(p) => p,
-            Err(d) => return fail(&d, &sources),
-        };
+        let policy = &result.policy;
         let digests = if args.pin_digest {
-            local_digests(&result.images, &policy)
+            local_digests(&result.images, policy)
         } else {
             BTreeMap::new()
         };
         let plan = fix::plan(
             &result.images,
             &result.findings,
-            &policy,
+            policy,
             &digests,
             args.pin_digest,
             &sources,

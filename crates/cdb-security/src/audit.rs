@@ -64,6 +64,8 @@ pub struct Audit {
     pub reports: Vec<ScanReport>,
     /// Every exception in force or expired.
     pub exceptions: Vec<Exception>,
+    /// The policy the images were checked against (`--fix` takes its recommendations).
+    pub policy: policy::Policy,
     /// The findings, grouped by image, worst first.
     pub findings: Vec<Finding>,
     /// The verdict.
@@ -208,6 +210,7 @@ pub fn run(options: &AuditOptions, sources: &mut SourceMap) -> Result<Audit, Dia
         images,
         reports,
         exceptions,
+        policy,
         findings,
         verdict,
         unseen: triaged.unseen,

@@ -5,7 +5,7 @@ use std::path::{Path as FsPath, PathBuf};
 
 use crate::compose::env::absolute;
 use crate::compose::loader::{
-    Context, EXTENDS, EXTENDS_CYCLE, canonicalize, interpolate_node, read_yaml,
+    Context, EXTENDS, EXTENDS_CYCLE, canonicalize_service, interpolate_node, read_yaml,
 };
 use crate::compose::merge::{merge, remove_path, take_reset_paths};
 use crate::compose::normalize::resolve_service_paths;
@@ -126,21 +126,7 @@ fn resolve(
             && service == name
             && !rest.is_empty()
         {
-            let mut holder = Node::new(Value::Map(Mapping::new()), Location::default());
-            if let Some(m) = holder.as_map_mut() {
-                m.insert(
-                    crate::compose::yaml::Key {
-                        name: "s".into(),
-                        loc: Location::default(),
-                    },
-                    base,
-                );
-            }
-            remove_path(&mut holder, &Path::parse(&format!("s.{}", rest.join("."))));
-            base = holder
-                .as_map_mut()
-                .and_then(|m| m.remove("s"))
-                .unwrap_or_else(|| Node::new(Value::Null, Location::default()));
+            remove_path(&mut base, &Path::parse(&rest.join(".")));
         }
     }
     let mut merged = merge(base, current, &mut path)?;
@@ -178,32 +164,10 @@ fn load_base(
             continue;
         }
         resolve(services, reference, path, ctx, chain, &[])?;
-        let mut holder = Node::new(Value::Map(Mapping::new()), loc);
-        if let (Some(h), Some(s)) = (holder.as_map_mut(), services.get(reference)) {
-            let mut svc = Mapping::new();
-            svc.insert(
-                crate::compose::yaml::Key {
-                    name: reference.to_string(),
-                    loc,
-                },
-                s.clone(),
-            );
-            h.insert(
-                crate::compose::yaml::Key {
-                    name: "services".into(),
-                    loc,
-                },
-                Node::new(Value::Map(svc), loc),
-            );
-        }
-        canonicalize(&mut holder)?;
-        let mut service = holder
-            .as_map()
-            .and_then(|m| m.get("services"))
-            .and_then(Node::as_map)
-            .and_then(|m| m.get(reference))
-            .cloned()
-            .unwrap_or_else(|| Node::new(Value::Null, loc));
+        let Some(mut service) = services.get(reference).cloned() else {
+            continue;
+        };
+        canonicalize_service(&mut service)?;
         let dir = path.parent().unwrap_or(FsPath::new("/")).to_path_buf();
         resolve_service_paths(&mut service, &dir, ctx);
         found = Some(service);
