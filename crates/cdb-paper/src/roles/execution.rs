@@ -1,0 +1,220 @@
+//! `execution`: places approved orders on the paper exchange and reports fills (or the
+//! exchange's refusal). The client order id is the order id, and the exchange answers a repeated
+//! id with the fill it already made, so retrying after a timeout or a crash never trades twice.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use hyper::{Method, StatusCode};
+
+use crate::config::Env;
+use crate::errors::Error;
+use crate::http::HttpClient;
+use crate::metrics::ServiceMetrics;
+use crate::model::{EXECUTIONS_STREAM, ExecutionReport, Fill, ORDERS_STREAM, Order};
+use crate::service::{Backoff, Ctx};
+use crate::streams::{Consumer, RedisConn, xack, xadd};
+
+/// The consumer group.
+pub const GROUP: &str = "execution";
+
+/// How orders are placed.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Orders in flight at once.
+    pub concurrency: usize,
+    /// Tries per order before it is reported rejected (`exchange_unavailable`).
+    pub max_attempts: u32,
+}
+
+impl Settings {
+    /// From the environment (see [`crate::config`]).
+    pub fn from_env(env: &Env) -> Result<Self, Error> {
+        Ok(Settings {
+            concurrency: env.parse("EXECUTION_CONCURRENCY", 64usize)?.max(1),
+            max_attempts: env.parse("EXECUTION_MAX_ATTEMPTS", 6u32)?.max(1),
+        })
+    }
+}
+
+async fn place(
+    client: &HttpClient,
+    base: &str,
+    order: &Order,
+    settings: &Settings,
+    metrics: &ServiceMetrics,
+) -> ExecutionReport {
+    let body = serde_json::json!({
+        "client_order_id": order.id,
+        "symbol": order.symbol,
+        "side": order.side,
+        "quantity": order.quantity,
+    })
+    .to_string();
+    let url = format!("{base}/api/v1/orders");
+    let mut delay = Duration::from_millis(20);
+    let mut last_error = String::new();
+    for attempt in 1..=settings.max_attempts {
+        match client
+            .send(Method::POST, &url, Some(Bytes::from(body.clone())))
+            .await
+        {
+            Ok((status, bytes)) if status.is_success() => {
+                match serde_json::from_slice::<Fill>(&bytes) {
+                    Ok(fill) => {
+                        metrics.exchange_calls().inc(&[("outcome", "filled")]);
+                        return ExecutionReport::Filled { fill };
+                    }
+                    Err(e) => last_error = format!("unreadable fill: {e}"),
+                }
+            }
+            Ok((status, bytes))
+                if status.is_client_error() && status != StatusCode::TOO_MANY_REQUESTS =>
+            {
+                // The exchange refuses the order itself: retrying cannot help.
+                let reason = serde_json::from_slice::<serde_json::Value>(&bytes)
+                    .ok()
+                    .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
+                    .unwrap_or_else(|| format!("http_{}", status.as_u16()));
+                metrics.exchange_calls().inc(&[("outcome", "rejected")]);
+                return ExecutionReport::Rejected {
+                    order_id: order.id.clone(),
+                    reason,
+                    rejected_at: jiff::Timestamp::now(),
+                };
+            }
+            Ok((status, _)) => last_error = format!("exchange answered {status}"),
+            Err(e) => last_error = e.to_string(),
+        }
+        metrics.exchange_calls().inc(&[("outcome", "retried")]);
+        if attempt < settings.max_attempts {
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_millis(500));
+        }
+    }
+    tracing::warn!(order_id = %order.id, error = %last_error, "giving up on the order");
+    metrics.exchange_calls().inc(&[("outcome", "gave_up")]);
+    ExecutionReport::Rejected {
+        order_id: order.id.clone(),
+        reason: "exchange_unavailable".into(),
+        rejected_at: jiff::Timestamp::now(),
+    }
+}
+
+impl ServiceMetrics {
+    /// Calls to the exchange, by outcome (execution only).
+    pub fn exchange_calls(&self) -> crate::metrics::Counter {
+        self.registry.counter(
+            "cdb_exchange_calls_total",
+            "Order placements on the paper exchange, by outcome.",
+        )
+    }
+}
+
+/// Runs execution until shutdown. In-flight orders are finished before it returns.
+pub async fn run(ctx: Ctx, settings: Settings) -> Result<(), Error> {
+    let Ctx {
+        common,
+        metrics,
+        mut shutdown,
+    } = ctx;
+    metrics.exchange_calls().touch(&[("outcome", "filled")]);
+    let client = HttpClient::new(Duration::from_secs(5));
+    let mut consumer = Consumer::new(&common, &[ORDERS_STREAM], GROUP, metrics.clone())?;
+    let mut writer = RedisConn::new(&common.redis_url, Duration::from_secs(5))?;
+    let mut backoff = Backoff::default();
+    while let Err(e) = consumer.ensure_groups().await {
+        if shutdown.is_set() {
+            return Ok(());
+        }
+        backoff
+            .failed("connecting to redis", &e, &mut shutdown)
+            .await;
+    }
+    backoff.ok();
+    // Reports of a batch whose write failed: kept so the exchange is not asked again.
+    let mut unwritten: Option<(Vec<crate::streams::Entry>, Vec<ExecutionReport>)> = None;
+    while !shutdown.is_set() || unwritten.is_some() {
+        let (batch, reports) = match unwritten.take() {
+            Some(pending) => pending,
+            None => {
+                let batch = match consumer.next_batch().await {
+                    Ok(b) => b,
+                    Err(e) => {
+                        backoff.failed("reading orders", &e, &mut shutdown).await;
+                        consumer.retry_pending();
+                        continue;
+                    }
+                };
+                if batch.is_empty() {
+                    continue;
+                }
+                let started = Instant::now();
+                let orders: Vec<Order> = batch
+                    .iter()
+                    .filter_map(|e| {
+                        let parsed = e.data.as_deref().map(serde_json::from_str::<Order>);
+                        match parsed {
+                            Some(Ok(o)) => Some(o),
+                            _ => {
+                                tracing::error!(stream_id = %e.id, "unreadable order; acknowledged without placing it");
+                                metrics
+                                    .messages_failed
+                                    .inc(&[("stream", ORDERS_STREAM), ("reason", "unreadable")]);
+                                None
+                            }
+                        }
+                    })
+                    .collect();
+                let reports: Vec<ExecutionReport> = futures_util::stream::iter(orders)
+                    .map(|o| {
+                        let (client, base, settings, metrics) = (
+                            client.clone(),
+                            common.exchange_url.clone(),
+                            settings.clone(),
+                            metrics.clone(),
+                        );
+                        async move { place(&client, &base, &o, &settings, &metrics).await }
+                    })
+                    .buffered(settings.concurrency)
+                    .collect()
+                    .await;
+                metrics
+                    .processing
+                    .observe(&[("stage", "execution")], started.elapsed().as_secs_f64());
+                (batch, reports)
+            }
+        };
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for r in &reports {
+            xadd(
+                &mut pipe,
+                EXECUTIONS_STREAM,
+                &serde_json::to_string(r).unwrap_or_default(),
+            );
+        }
+        xack(&mut pipe, GROUP, &batch);
+        match writer.query::<()>("writing execution reports", &pipe).await {
+            Ok(()) => {
+                backoff.ok();
+                metrics
+                    .messages_out
+                    .inc_by(&[("stream", EXECUTIONS_STREAM)], reports.len() as u64);
+            }
+            Err(e) => {
+                backoff
+                    .failed("writing execution reports", &e, &mut shutdown)
+                    .await;
+                if shutdown.is_set() {
+                    // Redis is gone during shutdown: the orders stay pending and are placed
+                    // again (idempotently) by the next start.
+                    return Ok(());
+                }
+                unwritten = Some((batch, reports));
+            }
+        }
+    }
+    Ok(())
+}
