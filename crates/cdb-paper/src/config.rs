@@ -19,7 +19,7 @@
 //! | `RISK_DAILY_LOSS_LIMIT` | `5000` | risk-manager |
 //! | `RISK_MAX_ORDERS_PER_SECOND` | `100` | risk-manager (per account, by event time) |
 //! | `EXECUTION_CONCURRENCY` | `64` | execution: orders in flight |
-//! | `EXECUTION_MAX_ATTEMPTS` | `6` | execution: tries per order before it is rejected |
+//! | `EXECUTION_RETRY_BUDGET_MS` | `30000` | execution: how long an order is retried while the exchange fails |
 //! | `PAPER_EXCHANGE_SEED` | `1` | paper-exchange |
 //! | `PAPER_EXCHANGE_SYMBOLS` | `BTCUSDT:65000,ETHUSDT:3200,SOLUSDT:150` | paper-exchange |
 //! | `PAPER_EXCHANGE_TICK_MS` | `1000` | paper-exchange: how often prices move |

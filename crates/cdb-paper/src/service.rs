@@ -191,17 +191,18 @@ where
     };
     let mut worker = tokio::spawn(worker(ctx));
     let mut server = server;
+    let mut server_done = false;
     let result = tokio::select! {
         r = &mut worker => r,
         r = &mut server => {
-            // The server only returns early when it cannot listen.
-            match r {
-                Ok(Err(e)) => {
-                    tracing::error!(error = %e, "http server failed");
-                    return EXIT_FAILED;
-                }
-                _ => worker.await,
+            server_done = true;
+            // The server returns first when it cannot listen, or when shutdown has started
+            // and it has no open requests left; the worker is still finishing its batch.
+            if let Ok(Err(e)) = r {
+                tracing::error!(error = %e, "http server failed");
+                return EXIT_FAILED;
             }
+            worker.await
         }
     };
     stopping.store(true, Ordering::SeqCst);
@@ -220,7 +221,9 @@ where
             EXIT_FAILED
         }
     };
-    let _ = tokio::time::timeout(Duration::from_secs(6), server).await;
+    if !server_done {
+        let _ = tokio::time::timeout(Duration::from_secs(6), server).await;
+    }
     tracing::info!(
         service = name,
         exit_code = code,

@@ -14,6 +14,7 @@ use crate::http::HttpClient;
 use crate::metrics::ServiceMetrics;
 use crate::model::{EXECUTIONS_STREAM, ExecutionReport, Fill, ORDERS_STREAM, Order};
 use crate::service::{Backoff, Ctx};
+use crate::shutdown::Shutdown;
 use crate::streams::{Consumer, RedisConn, xack, xadd};
 
 /// The consumer group.
@@ -24,8 +25,9 @@ pub const GROUP: &str = "execution";
 pub struct Settings {
     /// Orders in flight at once.
     pub concurrency: usize,
-    /// Tries per order before it is reported rejected (`exchange_unavailable`).
-    pub max_attempts: u32,
+    /// How long one order is retried while the exchange is unreachable or failing (5xx) before
+    /// it is reported rejected (`exchange_unavailable`).
+    pub retry_budget: Duration,
 }
 
 impl Settings {
@@ -33,18 +35,21 @@ impl Settings {
     pub fn from_env(env: &Env) -> Result<Self, Error> {
         Ok(Settings {
             concurrency: env.parse("EXECUTION_CONCURRENCY", 64usize)?.max(1),
-            max_attempts: env.parse("EXECUTION_MAX_ATTEMPTS", 6u32)?.max(1),
+            retry_budget: env.millis("EXECUTION_RETRY_BUDGET_MS", 30_000)?,
         })
     }
 }
 
+/// Places one order. `None` means shutdown started while the exchange was failing: the order
+/// is left unacknowledged, and the next start places it again (the exchange deduplicates).
 async fn place(
     client: &HttpClient,
     base: &str,
     order: &Order,
     settings: &Settings,
     metrics: &ServiceMetrics,
-) -> ExecutionReport {
+    shutdown: &Shutdown,
+) -> Option<ExecutionReport> {
     let body = serde_json::json!({
         "client_order_id": order.id,
         "symbol": order.symbol,
@@ -53,9 +58,10 @@ async fn place(
     })
     .to_string();
     let url = format!("{base}/api/v1/orders");
+    let started = Instant::now();
     let mut delay = Duration::from_millis(20);
-    let mut last_error = String::new();
-    for attempt in 1..=settings.max_attempts {
+    let mut last_error;
+    loop {
         match client
             .send(Method::POST, &url, Some(Bytes::from(body.clone())))
             .await
@@ -64,7 +70,7 @@ async fn place(
                 match serde_json::from_slice::<Fill>(&bytes) {
                     Ok(fill) => {
                         metrics.exchange_calls().inc(&[("outcome", "filled")]);
-                        return ExecutionReport::Filled { fill };
+                        return Some(ExecutionReport::Filled { fill });
                     }
                     Err(e) => last_error = format!("unreadable fill: {e}"),
                 }
@@ -78,28 +84,32 @@ async fn place(
                     .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
                     .unwrap_or_else(|| format!("http_{}", status.as_u16()));
                 metrics.exchange_calls().inc(&[("outcome", "rejected")]);
-                return ExecutionReport::Rejected {
+                return Some(ExecutionReport::Rejected {
                     order_id: order.id.clone(),
                     reason,
                     rejected_at: jiff::Timestamp::now(),
-                };
+                });
             }
             Ok((status, _)) => last_error = format!("exchange answered {status}"),
             Err(e) => last_error = e.to_string(),
         }
         metrics.exchange_calls().inc(&[("outcome", "retried")]);
-        if attempt < settings.max_attempts {
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(Duration::from_millis(500));
+        if shutdown.is_set() {
+            return None;
         }
+        if started.elapsed() >= settings.retry_budget {
+            break;
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(1));
     }
     tracing::warn!(order_id = %order.id, error = %last_error, "giving up on the order");
     metrics.exchange_calls().inc(&[("outcome", "gave_up")]);
-    ExecutionReport::Rejected {
+    Some(ExecutionReport::Rejected {
         order_id: order.id.clone(),
         reason: "exchange_unavailable".into(),
         rejected_at: jiff::Timestamp::now(),
-    }
+    })
 }
 
 impl ServiceMetrics {
@@ -151,39 +161,55 @@ pub async fn run(ctx: Ctx, settings: Settings) -> Result<(), Error> {
                     continue;
                 }
                 let started = Instant::now();
-                let orders: Vec<Order> = batch
-                    .iter()
-                    .filter_map(|e| {
-                        let parsed = e.data.as_deref().map(serde_json::from_str::<Order>);
-                        match parsed {
-                            Some(Ok(o)) => Some(o),
-                            _ => {
-                                tracing::error!(stream_id = %e.id, "unreadable order; acknowledged without placing it");
-                                metrics
-                                    .messages_failed
-                                    .inc(&[("stream", ORDERS_STREAM), ("reason", "unreadable")]);
-                                None
-                            }
+                let mut done = Vec::new();
+                let mut orders = Vec::new();
+                for e in &batch {
+                    match e.data.as_deref().map(serde_json::from_str::<Order>) {
+                        Some(Ok(o)) => orders.push((e.clone(), o)),
+                        _ => {
+                            tracing::error!(stream_id = %e.id, "unreadable order; acknowledged without placing it");
+                            metrics
+                                .messages_failed
+                                .inc(&[("stream", ORDERS_STREAM), ("reason", "unreadable")]);
+                            done.push(e.clone());
                         }
-                    })
-                    .collect();
-                let reports: Vec<ExecutionReport> = futures_util::stream::iter(orders)
-                    .map(|o| {
-                        let (client, base, settings, metrics) = (
-                            client.clone(),
-                            common.exchange_url.clone(),
-                            settings.clone(),
-                            metrics.clone(),
-                        );
-                        async move { place(&client, &base, &o, &settings, &metrics).await }
-                    })
-                    .buffered(settings.concurrency)
-                    .collect()
-                    .await;
+                    }
+                }
+                let placed: Vec<(crate::streams::Entry, Option<ExecutionReport>)> =
+                    futures_util::stream::iter(orders)
+                        .map(|(entry, o)| {
+                            let (client, base, settings, metrics, shutdown) = (
+                                client.clone(),
+                                common.exchange_url.clone(),
+                                settings.clone(),
+                                metrics.clone(),
+                                shutdown.clone(),
+                            );
+                            async move {
+                                (
+                                    entry,
+                                    place(&client, &base, &o, &settings, &metrics, &shutdown).await,
+                                )
+                            }
+                        })
+                        .buffered(settings.concurrency)
+                        .collect()
+                        .await;
+                let mut reports = Vec::new();
+                for (entry, report) in placed {
+                    match report {
+                        Some(r) => {
+                            reports.push(r);
+                            done.push(entry);
+                        }
+                        // Left pending for the next start.
+                        None => consumer.retry_pending(),
+                    }
+                }
                 metrics
                     .processing
                     .observe(&[("stage", "execution")], started.elapsed().as_secs_f64());
-                (batch, reports)
+                (done, reports)
             }
         };
         let mut pipe = redis::pipe();
