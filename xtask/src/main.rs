@@ -10,6 +10,8 @@ mod audit_cmd;
 mod bench;
 mod compose_cmd;
 mod environment;
+mod images_cmd;
+mod stack_cmd;
 mod test_cmd;
 
 /// cdb — operations tooling for the Claire de Binare stack.
@@ -26,6 +28,10 @@ enum Command {
     Compose(compose_cmd::ComposeArgs),
     /// Audit every image the stack uses: pinning, version/EOL policy, scanner reports, exceptions.
     AuditImages(audit_cmd::AuditArgs),
+    /// Provide every image the stack needs on this machine (build, use, pull, or offline stand-ins).
+    Images(images_cmd::ImagesArgs),
+    /// Run the stack by hand: up (waiting for health), down, status, logs; `--test` for the test stack.
+    Stack(stack_cmd::StackArgs),
     /// Run every test of the workspace (the README's test command).
     Test(test_cmd::TestArgs),
     /// Measure performance goals (side by side with the tools they compete with).
@@ -48,6 +54,8 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Compose(args) => compose_cmd::run(args),
         Command::AuditImages(args) => audit_cmd::run(args),
+        Command::Images(args) => images_cmd::run(args),
+        Command::Stack(args) => stack_cmd::run(args),
         Command::Test(args) => test_cmd::run(args),
         Command::Bench(args) => bench::run(args),
     };

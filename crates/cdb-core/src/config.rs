@@ -26,7 +26,7 @@ pub const UNKNOWN_SECTION: &str = "config::unknown-section";
 /// The sections of `cdb.toml` and the crate that owns each.
 pub const SECTIONS: &[(&str, &str)] = &[
     ("compose", "cdb-core"),
-    ("images", "cdb-e2e"),
+    ("images", "cdb-stack"),
     ("e2e", "cdb-e2e"),
     ("security", "cdb-security"),
     ("cleanup", "cdb-cleanup"),

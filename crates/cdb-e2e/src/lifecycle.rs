@@ -1,0 +1,341 @@
+//! An isolated copy of the stack: `docker compose up` under a project name of its own, with
+//! every published port chosen by the engine, and a teardown that removes that project's
+//! containers, networks and volumes — and nothing else — however the run ends.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use indexmap::IndexMap;
+use tokio::process::Command;
+
+use crate::config::Contract;
+use crate::suite::Target;
+
+/// What to bring up.
+#[derive(Debug, Clone)]
+pub struct StackSpec {
+    /// The Compose project name (unique per run, e.g. `cdb-e2e-<id>`).
+    pub project: String,
+    /// The Compose files, in `-f` order.
+    pub files: Vec<PathBuf>,
+    /// The project directory.
+    pub project_directory: PathBuf,
+    /// Extra environment for Compose (image variables, port variables).
+    pub env: Vec<(String, String)>,
+    /// Services to start (empty: the default set of the files), e.g. to add `prometheus` from
+    /// an inactive profile.
+    pub services: Vec<String>,
+    /// The suite's contract (which services and ports to look up).
+    pub contract: Contract,
+    /// The application services' stop grace period.
+    pub stop_grace: Duration,
+}
+
+/// The port variables of the test overlay: set to 0, so that the engine picks free ports and
+/// runs never collide with each other or with a stack started by hand.
+pub const PORT_VARIABLES: &[&str] = &[
+    "CDB_TEST_REDIS_PORT",
+    "CDB_TEST_POSTGRES_PORT",
+    "CDB_TEST_EXCHANGE_PORT",
+    "CDB_TEST_SIGNAL_ENGINE_PORT",
+    "CDB_TEST_RISK_MANAGER_PORT",
+    "CDB_TEST_EXECUTION_PORT",
+    "CDB_TEST_DB_WRITER_PORT",
+    "CDB_TEST_PROMETHEUS_PORT",
+];
+
+/// A running stack. Dropping it without [`RunningStack::down`] still removes it (blocking).
+#[derive(Debug)]
+pub struct RunningStack {
+    spec: StackSpec,
+    down: bool,
+    /// Where everything is reachable.
+    pub target: Target,
+}
+
+impl StackSpec {
+    fn compose(&self) -> Command {
+        let mut cmd = Command::new("docker");
+        cmd.arg("compose")
+            .arg("--project-name")
+            .arg(&self.project)
+            .arg("--project-directory")
+            .arg(&self.project_directory);
+        for f in &self.files {
+            cmd.arg("-f").arg(f);
+        }
+        for v in PORT_VARIABLES {
+            cmd.env(v, "0");
+        }
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd.kill_on_drop(true);
+        cmd
+    }
+
+    /// `docker compose up -d` (containers created and started; health is awaited separately).
+    pub async fn up(self) -> Result<RunningStack, String> {
+        let mut cmd = self.compose();
+        cmd.args([
+            "up",
+            "--detach",
+            "--no-build",
+            "--pull",
+            "never",
+            "--remove-orphans",
+        ]);
+        cmd.args(&self.services);
+        let mut stack = RunningStack {
+            target: Target {
+                project: self.project.clone(),
+                redis_url: String::new(),
+                database_url: String::new(),
+                services: IndexMap::new(),
+                prometheus_url: None,
+                contract: self.contract.clone(),
+                stop_grace: self.stop_grace,
+            },
+            spec: self,
+            down: false,
+        };
+        let out = cmd
+            .output()
+            .await
+            .map_err(|e| format!("cannot run docker compose: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "docker compose up failed:\n{}",
+                String::from_utf8_lossy(&out.stderr).trim_end()
+            ));
+        }
+        stack.resolve_ports().await?;
+        Ok(stack)
+    }
+}
+
+impl RunningStack {
+    /// The spec it was started from.
+    pub fn spec(&self) -> &StackSpec {
+        &self.spec
+    }
+
+    async fn port(&self, service: &str, container_port: u16) -> Result<u16, String> {
+        let mut cmd = self.spec.compose();
+        cmd.args(["port", service, &container_port.to_string()]);
+        let out = cmd.output().await.map_err(|e| e.to_string())?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.trim()
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .filter(|p| *p != 0)
+            .ok_or_else(|| {
+                format!(
+                    "{service} publishes no port for {container_port}: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                )
+            })
+    }
+
+    async fn resolve_ports(&mut self) -> Result<(), String> {
+        let c = self.target.contract.clone();
+        let redis = self.port(&c.redis.service, c.redis.port).await?;
+        self.target.redis_url = format!("redis://127.0.0.1:{redis}/0");
+        let pg = self.port(&c.postgres.service, c.postgres.port).await?;
+        self.target.database_url = format!(
+            "postgres://{}:{}@127.0.0.1:{pg}/{}",
+            c.postgres.user, c.postgres.password, c.postgres.database
+        );
+        for (name, s) in &c.services {
+            let p = self.port(name, s.port).await?;
+            self.target
+                .services
+                .insert(name.clone(), format!("http://127.0.0.1:{p}"));
+        }
+        if self.spec.services.iter().any(|s| s == "prometheus") {
+            let p = self.port("prometheus", 9090).await?;
+            self.target.prometheus_url = Some(format!("http://127.0.0.1:{p}"));
+        }
+        Ok(())
+    }
+
+    /// Waits until every container of the project runs and is healthy (one-shot containers:
+    /// exited 0). A container that exits non-zero or turns unhealthy fails at once, naming
+    /// itself with its last healthcheck output and log lines.
+    pub async fn wait_healthy(&self, timeout: Duration) -> Result<Duration, String> {
+        let t = Instant::now();
+        loop {
+            let ids = project_containers(&self.spec.project).await?;
+            let mut waiting = Vec::new();
+            for id in &ids {
+                let st = crate::containers::state(id).await?;
+                let name = container_service(id).await.unwrap_or_else(|_| id.clone());
+                let one_shot_done = !st.running
+                    && st.status == "exited"
+                    && st.exit_code == 0
+                    && st.health.is_none();
+                if !st.running && st.status == "exited" && st.exit_code != 0 {
+                    let logs = crate::containers::logs(id, 20).await.unwrap_or_default();
+                    return Err(format!(
+                        "{name} exited with code {}; last log lines:\n{}",
+                        st.exit_code,
+                        logs.trim_end()
+                    ));
+                }
+                match &st.health {
+                    Some(h) if h.status == "healthy" => {}
+                    Some(h) if h.status == "unhealthy" => {
+                        let probes: Vec<String> = h
+                            .log
+                            .iter()
+                            .map(|p| format!("exit {}: {}", p.exit_code, p.output.trim()))
+                            .collect();
+                        let logs = crate::containers::logs(id, 20).await.unwrap_or_default();
+                        return Err(format!(
+                            "{name} is unhealthy; last healthcheck outputs:\n  {}\nlast log lines:\n{}",
+                            probes.join("\n  "),
+                            logs.trim_end()
+                        ));
+                    }
+                    Some(_) => waiting.push(name),
+                    None if st.running || one_shot_done => {}
+                    None => waiting.push(name),
+                }
+            }
+            if waiting.is_empty() && !ids.is_empty() {
+                return Ok(t.elapsed());
+            }
+            if t.elapsed() > timeout {
+                return Err(format!(
+                    "not healthy after {timeout:?}: {}",
+                    waiting.join(", ")
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Removes the project's containers, networks and volumes.
+    pub async fn down(mut self) -> Result<Duration, String> {
+        self.down = true;
+        let t = Instant::now();
+        teardown(&self.spec).await?;
+        Ok(t.elapsed())
+    }
+}
+
+/// `docker compose down --volumes --remove-orphans` for the project.
+pub async fn teardown(spec: &StackSpec) -> Result<(), String> {
+    let mut cmd = spec.compose();
+    cmd.args(["down", "--volumes", "--remove-orphans", "--timeout", "10"]);
+    let out = cmd
+        .output()
+        .await
+        .map_err(|e| format!("cannot run docker compose: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "docker compose down failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+impl Drop for RunningStack {
+    fn drop(&mut self) {
+        if self.down {
+            return;
+        }
+        // A panic or an early return: remove the stack anyway, synchronously.
+        let mut cmd = std::process::Command::new("docker");
+        cmd.arg("compose")
+            .arg("--project-name")
+            .arg(&self.spec.project)
+            .arg("--project-directory")
+            .arg(&self.spec.project_directory);
+        for f in &self.spec.files {
+            cmd.arg("-f").arg(f);
+        }
+        for v in PORT_VARIABLES {
+            cmd.env(v, "0");
+        }
+        for (k, v) in &self.spec.env {
+            cmd.env(k, v);
+        }
+        let _ = cmd
+            .args(["down", "--volumes", "--remove-orphans", "--timeout", "5"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+/// Every container (running or not) of a project, by the Compose label.
+pub async fn project_containers(project: &str) -> Result<Vec<String>, String> {
+    let out = Command::new("docker")
+        .args([
+            "ps",
+            "-a",
+            "-q",
+            "--no-trunc",
+            "--filter",
+            &format!("label=com.docker.compose.project={project}"),
+        ])
+        .output()
+        .await
+        .map_err(|e| format!("cannot run docker: {e}"))?;
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect())
+}
+
+async fn container_service(id: &str) -> Result<String, String> {
+    let out = Command::new("docker")
+        .args([
+            "inspect",
+            "--format",
+            "{{index .Config.Labels \"com.docker.compose.service\"}}",
+            id,
+        ])
+        .output()
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// What the engine still holds of a project: containers, networks and volumes carrying its
+/// label (empty after a clean teardown).
+pub async fn leftovers(project: &str) -> Result<Vec<String>, String> {
+    let label = format!("label=com.docker.compose.project={project}");
+    let mut out = Vec::new();
+    for (kind, args) in [
+        (
+            "container",
+            vec!["ps", "-a", "-q", "--filter", label.as_str()],
+        ),
+        (
+            "network",
+            vec!["network", "ls", "-q", "--filter", label.as_str()],
+        ),
+        (
+            "volume",
+            vec!["volume", "ls", "-q", "--filter", label.as_str()],
+        ),
+    ] {
+        let o = Command::new("docker")
+            .args(&args)
+            .output()
+            .await
+            .map_err(|e| e.to_string())?;
+        for line in String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+        {
+            out.push(format!("{kind} {line}"));
+        }
+    }
+    Ok(out)
+}
