@@ -42,6 +42,16 @@ enum BenchCommand {
         /// The report.
         file: PathBuf,
     },
+    /// The reference stack: sustained end-to-end throughput and signal-to-row latency at a fixed
+    /// offered rate, on an isolated test stack; the service image's size and idle memory.
+    Stack {
+        /// Signals offered per second.
+        #[arg(long, default_value_t = 2000)]
+        rate: u32,
+        /// How long the load runs, in seconds.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+    },
     /// In-process Compose resolution vs `docker compose config`.
     Compose {
         /// Compose files (default: those of cdb.toml).
@@ -62,6 +72,7 @@ pub fn run(args: BenchArgs) -> u8 {
             services,
         } => audit(mb, &template, services),
         BenchCommand::AuditIngest { file } => audit_ingest(&file),
+        BenchCommand::Stack { rate, seconds } => crate::bench_stack::run(rate, seconds),
     }
 }
 

@@ -18,7 +18,7 @@ enum PullArg {
     Always,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct ImagesArgs {
     /// Rebuild the images cdb builds (the service image and the stand-ins) even when present.
     #[arg(long)]

@@ -1,4 +1,5 @@
-//! `cargo xtask test`: every test of the workspace, Docker-backed ones included.
+//! `cargo xtask test`: the stack's images, then every test of the workspace, Docker-backed ones
+//! included.
 
 use std::process::Command;
 
@@ -13,6 +14,15 @@ pub struct TestArgs {
 }
 
 pub fn run(args: TestArgs) -> u8 {
+    // The Docker-backed tests run the reference stack: its images come first (a no-op when
+    // they are present), so that a clean checkout's test command needs nothing else.
+    eprintln!("== cargo xtask images (the Docker-backed tests run these images)");
+    let code = crate::images_cmd::run(crate::images_cmd::ImagesArgs::default());
+    if code != exit::SUCCESS {
+        eprintln!("error: the stack's images could not be provided (exit {code}); see above");
+        return code;
+    }
+    eprintln!("== cargo test --workspace");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .args(["test", "--workspace", "--no-fail-fast"])

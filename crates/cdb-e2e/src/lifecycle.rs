@@ -31,8 +31,8 @@ pub struct StackSpec {
     pub stop_grace: Duration,
 }
 
-/// The port variables of the test overlay: set to 0, so that the engine picks free ports and
-/// runs never collide with each other or with a stack started by hand.
+/// The port variables of the test overlay: each set to a free port chosen when the stack comes
+/// up, so that runs never collide with each other or with a stack started by hand.
 pub const PORT_VARIABLES: &[&str] = &[
     "CDB_TEST_REDIS_PORT",
     "CDB_TEST_POSTGRES_PORT",
@@ -54,6 +54,75 @@ pub struct RunningStack {
 }
 
 impl StackSpec {
+    /// An isolated copy of the test stack of `config` (its `[compose]` files plus the test
+    /// overlay) under `project`, pointed at the images present on this machine (stand-ins
+    /// through their `${CDB_*_IMAGE}` variables). Fails, naming them, when images are missing:
+    /// `cargo xtask images` provides them.
+    pub fn isolated(
+        config: &cdb_core::config::ProjectConfig,
+        project: &str,
+        contract: Contract,
+        stop_grace: Duration,
+    ) -> Result<StackSpec, String> {
+        let images = cdb_stack::ImagesConfig::from_project(config).map_err(|d| {
+            let sources = cdb_core::source::SourceMap::new();
+            d.render(&sources)
+        })?;
+        let mut stack = cdb_stack::Stack::from_config(
+            config,
+            &cdb_stack::StackOptions {
+                test: true,
+                project: Some(project.to_string()),
+                ..Default::default()
+            },
+        );
+        stack
+            .require_images(&images)
+            .map_err(|e| format!("{e} (`cargo xtask images` provides them)"))?;
+        let project_directory = stack
+            .project_directory
+            .clone()
+            .or_else(|| {
+                stack
+                    .files
+                    .first()
+                    .and_then(|f| f.parent())
+                    .map(PathBuf::from)
+            })
+            .unwrap_or_else(|| config.root.clone());
+        Ok(StackSpec {
+            project: project.to_string(),
+            files: stack.files.clone(),
+            project_directory,
+            env: stack.env.into_iter().collect(),
+            services: Vec::new(),
+            contract,
+            stop_grace,
+        })
+    }
+
+    /// Gives every port variable not set by the caller a free port of 127.0.0.1, chosen now.
+    /// Not 0 (engine-chosen): the engine would choose again whenever a container restarts,
+    /// and the suite restarts containers (A-09, crash recovery) and must still reach them.
+    fn choose_ports(&mut self) -> Result<(), String> {
+        let mut held = Vec::new();
+        for v in PORT_VARIABLES {
+            if self.env.iter().any(|(k, _)| k == v) {
+                continue;
+            }
+            // Hold every listener until all are chosen, so no two variables get the same port.
+            let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
+                .map_err(|e| format!("cannot find a free port on 127.0.0.1: {e}"))?;
+            let port = listener
+                .local_addr()
+                .map_err(|e| format!("cannot find a free port on 127.0.0.1: {e}"))?
+                .port();
+            self.env.push(((*v).to_string(), port.to_string()));
+            held.push(listener);
+        }
+        Ok(())
+    }
+
     fn compose(&self) -> Command {
         let mut cmd = Command::new("docker");
         cmd.arg("compose")
@@ -75,7 +144,8 @@ impl StackSpec {
     }
 
     /// `docker compose up -d` (containers created and started; health is awaited separately).
-    pub async fn up(self) -> Result<RunningStack, String> {
+    pub async fn up(mut self) -> Result<RunningStack, String> {
+        self.choose_ports()?;
         let mut cmd = self.compose();
         cmd.args([
             "up",

@@ -182,7 +182,13 @@ impl Common {
             });
         }
         Ok(Common {
-            http_addr: env.string("HTTP_ADDR", "0.0.0.0:8080"),
+            // Checked here, so a typo is one configuration error rather than a failed server.
+            http_addr: env
+                .parse::<std::net::SocketAddr>(
+                    "HTTP_ADDR",
+                    std::net::SocketAddr::from(([0, 0, 0, 0], 8080)),
+                )?
+                .to_string(),
             redis_url: env.url("REDIS_URL", "redis://127.0.0.1:6379/0", &["redis"])?,
             database_url: env.url(
                 "DATABASE_URL",
