@@ -15,7 +15,7 @@ fn run(role: &str, env: &[(&str, &str)]) -> (i32, String) {
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .output()
-        .unwrap();
+        .expect("cdb-paper runs");
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
