@@ -23,7 +23,7 @@ pub struct ImagesArgs {
     /// Rebuild the images cdb builds (the service image and the stand-ins) even when present.
     #[arg(long)]
     rebuild: bool,
-    /// When to ask a registry for third-party images (default: `pull` of [images] in cdb.toml).
+    /// When to ask a registry for third-party images (default: `pull` of `[images]` in cdb.toml).
     #[arg(long, value_enum)]
     pull: Option<PullArg>,
 }

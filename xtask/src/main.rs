@@ -10,6 +10,7 @@ mod audit_cmd;
 mod bench;
 mod bench_stack;
 mod compose_cmd;
+mod e2e_cmd;
 mod environment;
 mod images_cmd;
 mod stack_cmd;
@@ -29,6 +30,8 @@ enum Command {
     Compose(compose_cmd::ComposeArgs),
     /// Audit every image the stack uses: pinning, version/EOL policy, scanner reports, exceptions.
     AuditImages(audit_cmd::AuditArgs),
+    /// The E2E gate: an isolated stack, the critical-path suite `--runs` times, the acceptance gate.
+    E2e(e2e_cmd::E2eArgs),
     /// Provide every image the stack needs on this machine (build, use, pull, or offline stand-ins).
     Images(images_cmd::ImagesArgs),
     /// Run the stack by hand: up (waiting for health), down, status, logs; `--test` for the test stack.
@@ -55,6 +58,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Compose(args) => compose_cmd::run(args),
         Command::AuditImages(args) => audit_cmd::run(args),
+        Command::E2e(args) => e2e_cmd::run(args),
         Command::Images(args) => images_cmd::run(args),
         Command::Stack(args) => stack_cmd::run(args),
         Command::Test(args) => test_cmd::run(args),

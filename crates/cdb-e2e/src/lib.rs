@@ -36,6 +36,7 @@ pub mod inventory;
 pub mod lifecycle;
 pub mod model;
 pub mod reporter;
+pub mod runner;
 pub mod suite;
 pub mod summary;
 pub mod throughput;

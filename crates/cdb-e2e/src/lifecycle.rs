@@ -286,6 +286,12 @@ impl RunningStack {
         }
     }
 
+    /// Leaves the stack running: dropping it no longer removes it (`--keep`, or a caller
+    /// that removes it by other means).
+    pub fn keep(mut self) {
+        self.down = true;
+    }
+
     /// Removes the project's containers, networks and volumes.
     pub async fn down(mut self) -> Result<Duration, String> {
         self.down = true;
