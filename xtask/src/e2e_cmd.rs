@@ -54,9 +54,34 @@ pub struct E2eArgs {
     /// Write a Markdown report.
     #[arg(long, value_name = "FILE")]
     markdown: Option<PathBuf>,
+    /// The Compose project name of the isolated stack (default: `project_prefix` of `[e2e]`
+    /// and a random suffix). Everything of the run carries it as its project label.
+    #[arg(long, value_name = "NAME")]
+    project: Option<String>,
+    /// The history file to append to (default: `history` of `[e2e]`).
+    #[arg(long, value_name = "FILE")]
+    history: Option<PathBuf>,
     /// Extra Compose overlay added to the stack's files (e.g. a fault to inject).
     #[arg(long = "overlay", value_name = "FILE")]
     overlays: Vec<PathBuf>,
+}
+
+impl E2eArgs {
+    /// What `cargo xtask test` runs: one run, reports in `target/e2e/`.
+    pub fn for_test_command() -> Self {
+        E2eArgs {
+            runs: None,
+            fresh: false,
+            keep: false,
+            filter: None,
+            junit: Some(PathBuf::from("target/e2e/junit.xml")),
+            json: Some(PathBuf::from("target/e2e/report.json")),
+            markdown: None,
+            project: None,
+            history: None,
+            overlays: Vec::new(),
+        }
+    }
 }
 
 pub fn run(args: E2eArgs) -> u8 {
@@ -107,7 +132,10 @@ pub fn run(args: E2eArgs) -> u8 {
         eprintln!("error: --runs must be at least 1");
         return exit::BAD_INPUT;
     }
-    let project = format!("{}-{}", e2e.project_prefix, session_id());
+    let project = args
+        .project
+        .clone()
+        .unwrap_or_else(|| format!("{}-{}", e2e.project_prefix, session_id()));
     let options = RunOptions {
         runs,
         fresh: args.fresh,
@@ -191,7 +219,10 @@ pub fn run(args: E2eArgs) -> u8 {
                 &results,
                 summary.started_at.unwrap_or_else(jiff::Timestamp::now),
             );
-            let path = e2e.history_path(&config);
+            let path = args
+                .history
+                .as_ref()
+                .map_or_else(|| e2e.history_path(&config), |h| cwd.join(h));
             if let Err(e) = history::append(&path, &record) {
                 eprintln!("warning: the history was not appended: {e}");
             }

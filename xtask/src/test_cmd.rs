@@ -1,5 +1,5 @@
-//! `cargo xtask test`: the stack's images, then every test of the workspace, Docker-backed ones
-//! included.
+//! `cargo xtask test`: the stack's images, every test of the workspace (Docker-backed ones
+//! included), then the E2E gate (`cargo xtask e2e`, its JUnit report in `target/e2e/`).
 
 use std::process::Command;
 
@@ -28,12 +28,20 @@ pub fn run(args: TestArgs) -> u8 {
         .args(["test", "--workspace", "--no-fail-fast"])
         .args(&args.rest)
         .status();
-    match status {
+    let tests = match status {
         Ok(s) if s.success() => exit::SUCCESS,
         Ok(_) => exit::GATE_FAILED,
         Err(e) => {
             eprintln!("error: cannot run cargo: {e}");
-            exit::ENVIRONMENT
+            return exit::ENVIRONMENT;
         }
+    };
+    // The E2E gate too, so that every submission proves the critical path (the main command).
+    eprintln!("== cargo xtask e2e");
+    let e2e = crate::e2e_cmd::run(crate::e2e_cmd::E2eArgs::for_test_command());
+    if tests != exit::SUCCESS {
+        eprintln!("error: cargo test failed (see above)");
+        return tests;
     }
+    e2e
 }

@@ -32,6 +32,7 @@
 //! | `SIGNAL_ORDER_NOTIONAL` | `1000` | signal-engine: notional of a full-strength signal |
 //! | `SIGNAL_ACCOUNT` | `signal-engine` | signal-engine |
 //! | `MIGRATE_SEED` | `false` | migrate: load the deterministic seed data |
+//! | `FAULT_SHUTDOWN_EXIT_CODE` | `0` | fault injection (tests of the E2E harness): exit code of a clean shutdown |
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -161,6 +162,9 @@ pub struct Common {
     pub block: Duration,
     /// Idle time after which another consumer's pending entries are claimed.
     pub claim_idle: Duration,
+    /// Fault injection for the E2E suite's own tests: the exit code of a shutdown that would
+    /// otherwise exit 0 (`FAULT_SHUTDOWN_EXIT_CODE`, default 0: no fault).
+    pub fault_shutdown_exit_code: i32,
 }
 
 impl Common {
@@ -182,6 +186,7 @@ impl Common {
             });
         }
         Ok(Common {
+            fault_shutdown_exit_code: env.parse("FAULT_SHUTDOWN_EXIT_CODE", 0)?,
             // Checked here, so a typo is one configuration error rather than a failed server.
             http_addr: env
                 .parse::<std::net::SocketAddr>(

@@ -167,6 +167,7 @@ where
         }
     };
     let started = Instant::now();
+    let fault_exit_code = common.fault_shutdown_exit_code;
     let (trigger, shutdown) = shutdown::channel();
     let stopping = Arc::new(AtomicBool::new(false));
     let http_shutdown = trigger.subscribe();
@@ -224,6 +225,15 @@ where
     if !server_done {
         let _ = tokio::time::timeout(Duration::from_secs(6), server).await;
     }
+    let code = if code == EXIT_OK && fault_exit_code != 0 {
+        tracing::warn!(
+            exit_code = fault_exit_code,
+            "FAULT_SHUTDOWN_EXIT_CODE is set: exiting with it"
+        );
+        fault_exit_code
+    } else {
+        code
+    };
     tracing::info!(
         service = name,
         exit_code = code,

@@ -158,6 +158,7 @@ pub fn provide(
     docker.engine_version()?;
     let local = docker.local_images()?;
     let pull = options.pull.unwrap_or(config.pull);
+    let fingerprint = crate::paper::source_fingerprint(root, config);
     let steps: Mutex<Vec<Step>> = Mutex::new(Vec::new());
     let record = |image: &str, action: &str, duration: Duration, detail: Option<String>| {
         let step = Step {
@@ -186,6 +187,7 @@ pub fn provide(
             &mut unreachable,
             progress,
             &record,
+            Some(&fingerprint),
         ));
     }
 
@@ -318,6 +320,7 @@ fn decide(
     unreachable: &mut BTreeMap<String, String>,
     progress: &(dyn Fn(&Progress<'_>) + Sync),
     record: &RecordFn<'_>,
+    fingerprint: Option<&str>,
 ) -> Plan {
     // The user chose this image: use it, or pull it; never replace it.
     if need.chosen_by_user() {
@@ -357,10 +360,16 @@ fn decide(
         );
     }
     if need.role == Role::Workspace {
-        return if local.has(&need.default) && !options.rebuild {
-            Plan::Done(Outcome::Present, None)
-        } else {
-            Plan::BuildWorkspace
+        let image = local.find(&need.default);
+        let built_by_us = image.is_some_and(|i| i.labels.contains_key("dev.cdb.built-by"));
+        let current = image.and_then(|i| i.labels.get(crate::paper::LABEL_FINGERPRINT));
+        return match (image, current, fingerprint) {
+            _ if options.rebuild => Plan::BuildWorkspace,
+            (Some(_), Some(built), Some(now)) if built == now => Plan::Done(Outcome::Present, None),
+            // Built by hand or by another tool: not ours to judge, used as it is.
+            (Some(_), None, _) if !built_by_us => Plan::Done(Outcome::Present, None),
+            // Absent, or ours and built from other sources: (re)built.
+            _ => Plan::BuildWorkspace,
         };
     }
     let present = local.has(&need.default);
