@@ -160,7 +160,7 @@ fn sigint_during_the_health_wait_leaves_nothing_behind() {
     let project = project("sigint");
     let _cleanup = Cleanup(project.clone());
     let dir = tempdir("sigint");
-    let mut child = e2e(&project, "slow-health.yml", &[], &dir.join("history.jsonl"))
+    let child = e2e(&project, "slow-health.yml", &[], &dir.join("history.jsonl"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
