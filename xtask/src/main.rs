@@ -13,6 +13,7 @@ mod compose_cmd;
 mod e2e_cmd;
 mod environment;
 mod images_cmd;
+mod inventory_cmd;
 mod stack_cmd;
 mod test_cmd;
 
@@ -36,6 +37,8 @@ enum Command {
     Images(images_cmd::ImagesArgs),
     /// Run the stack by hand: up (waiting for health), down, status, logs; `--test` for the test stack.
     Stack(stack_cmd::StackArgs),
+    /// List every test of the workspace and of the configured suites, categorised.
+    TestInventory(inventory_cmd::InventoryArgs),
     /// Run every test of the workspace (the README's test command).
     Test(test_cmd::TestArgs),
     /// Measure performance goals (side by side with the tools they compete with).
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Images(args) => images_cmd::run(args),
         Command::Stack(args) => stack_cmd::run(args),
         Command::Test(args) => test_cmd::run(args),
+        Command::TestInventory(args) => inventory_cmd::run(args),
         Command::Bench(args) => bench::run(args),
     };
     ExitCode::from(code)
