@@ -52,6 +52,13 @@ enum BenchCommand {
         #[arg(long, default_value_t = 30)]
         seconds: u64,
     },
+    /// The E2E harness's lifecycle against `docker compose up --wait` + `down` on the same
+    /// files, the reaction time to health events, and a whole `cargo xtask e2e` session.
+    E2e {
+        /// Stacks brought up by each side (alternated).
+        #[arg(long, default_value_t = 3)]
+        iterations: u32,
+    },
     /// In-process Compose resolution vs `docker compose config`.
     Compose {
         /// Compose files (default: those of cdb.toml).
@@ -72,6 +79,7 @@ pub fn run(args: BenchArgs) -> u8 {
             services,
         } => audit(mb, &template, services),
         BenchCommand::AuditIngest { file } => audit_ingest(&file),
+        BenchCommand::E2e { iterations } => crate::bench_e2e::run(iterations),
         BenchCommand::Stack { rate, seconds } => crate::bench_stack::run(rate, seconds),
     }
 }

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod audit_cmd;
 mod bench;
+mod bench_e2e;
 mod bench_stack;
 mod compose_cmd;
 mod e2e_cmd;

@@ -32,6 +32,7 @@ pub mod errors;
 pub mod events;
 pub mod external;
 pub mod gate;
+pub mod health;
 pub mod inventory;
 pub mod lifecycle;
 pub mod model;

@@ -231,59 +231,14 @@ impl RunningStack {
     }
 
     /// Waits until every container of the project runs and is healthy (one-shot containers:
-    /// exited 0). A container that exits non-zero or turns unhealthy fails at once, naming
-    /// itself with its last healthcheck output and log lines.
-    pub async fn wait_healthy(&self, timeout: Duration) -> Result<Duration, String> {
-        let t = Instant::now();
-        loop {
-            let ids = project_containers(&self.spec.project).await?;
-            let mut waiting = Vec::new();
-            for id in &ids {
-                let st = crate::containers::state(id).await?;
-                let name = container_service(id).await.unwrap_or_else(|_| id.clone());
-                let one_shot_done = !st.running
-                    && st.status == "exited"
-                    && st.exit_code == 0
-                    && st.health.is_none();
-                if !st.running && st.status == "exited" && st.exit_code != 0 {
-                    let logs = crate::containers::logs(id, 20).await.unwrap_or_default();
-                    return Err(format!(
-                        "{name} exited with code {}; last log lines:\n{}",
-                        st.exit_code,
-                        logs.trim_end()
-                    ));
-                }
-                match &st.health {
-                    Some(h) if h.status == "healthy" => {}
-                    Some(h) if h.status == "unhealthy" => {
-                        let probes: Vec<String> = h
-                            .log
-                            .iter()
-                            .map(|p| format!("exit {}: {}", p.exit_code, p.output.trim()))
-                            .collect();
-                        let logs = crate::containers::logs(id, 20).await.unwrap_or_default();
-                        return Err(format!(
-                            "{name} is unhealthy; last healthcheck outputs:\n  {}\nlast log lines:\n{}",
-                            probes.join("\n  "),
-                            logs.trim_end()
-                        ));
-                    }
-                    Some(_) => waiting.push(name),
-                    None if st.running || one_shot_done => {}
-                    None => waiting.push(name),
-                }
-            }
-            if waiting.is_empty() && !ids.is_empty() {
-                return Ok(t.elapsed());
-            }
-            if t.elapsed() > timeout {
-                return Err(format!(
-                    "not healthy after {timeout:?}: {}",
-                    waiting.join(", ")
-                ));
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+    /// exited 0), through the engine's events ([`crate::health`]). A container that exits
+    /// non-zero or turns unhealthy fails at once, naming itself with its last healthcheck
+    /// output and log lines.
+    pub async fn wait_healthy(
+        &self,
+        timeout: Duration,
+    ) -> Result<crate::health::HealthReport, String> {
+        crate::health::wait_healthy(&self.spec.project, timeout).await
     }
 
     /// Leaves the stack running: dropping it no longer removes it (`--keep`, or a caller
@@ -366,20 +321,6 @@ pub async fn project_containers(project: &str) -> Result<Vec<String>, String> {
         .lines()
         .map(str::to_string)
         .collect())
-}
-
-async fn container_service(id: &str) -> Result<String, String> {
-    let out = Command::new("docker")
-        .args([
-            "inspect",
-            "--format",
-            "{{index .Config.Labels \"com.docker.compose.service\"}}",
-            id,
-        ])
-        .output()
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 /// What the engine still holds of a project: containers, networks and volumes carrying its

@@ -263,7 +263,17 @@ async fn bring_up(
         elapsed: t.elapsed(),
         error: healthy.as_ref().err().cloned(),
     });
-    healthy.map(|_| ())
+    let report = healthy?;
+    if let (Some(service), Some(reaction)) = (&report.last_service, report.reaction) {
+        reporter.on_event(&Event::Notice {
+            run: Some(run),
+            message: format!(
+                "all healthy: {service} was last; engine event → harness acting {:.1} ms",
+                reaction.as_secs_f64() * 1000.0
+            ),
+        });
+    }
+    Ok(())
 }
 
 async fn teardown(reporter: &mut (dyn Reporter + Send), run: Option<u32>, stack: RunningStack) {
