@@ -105,6 +105,13 @@ pub async fn kill(id: &str, signal: &str) -> Result<(), String> {
     docker(&["kill", "-s", signal, id]).await.map(|_| ())
 }
 
+/// `docker exec <id> <argv…>`: its standard output.
+pub async fn exec(id: &str, argv: &[&str]) -> Result<String, String> {
+    let mut args = vec!["exec", id];
+    args.extend_from_slice(argv);
+    docker(&args).await
+}
+
 /// `docker start` (nothing happens if it already runs).
 pub async fn start(id: &str) -> Result<(), String> {
     docker(&["start", id]).await.map(|_| ())

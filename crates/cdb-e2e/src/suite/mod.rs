@@ -226,5 +226,11 @@ pub fn tests(target: &Target) -> Vec<TestDef> {
         true,
         recovery::db_writer_killed
     ));
+    // Last: it drops every PostgreSQL connection, the shared one of the context included.
+    all.push(test_def!(
+        "crash recovery: SIGKILL of a PostgreSQL server process mid-load",
+        true,
+        recovery::postgres_crashed
+    ));
     all
 }
