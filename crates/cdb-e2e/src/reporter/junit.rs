@@ -238,13 +238,13 @@ mod tests {
                 .unwrap();
         let broken = back
             .iter()
-            .find(|r| r.test.name == "metrics_exposed")
+            .find(|r| r.test.name == "builtin::metrics_exposed")
             .unwrap();
         assert_eq!(broken.attempt.outcome, Outcome::Failed);
         assert_eq!(broken.attempt.retries, 2);
         let flaky = back
             .iter()
-            .find(|r| r.test.name == "crash_recovery")
+            .find(|r| r.test.name == "builtin::crash_recovery")
             .unwrap();
         assert_eq!(flaky.attempt.outcome, Outcome::Passed);
         assert_eq!(flaky.attempt.retries, 1);
