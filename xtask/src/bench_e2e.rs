@@ -7,9 +7,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cdb_core::config::ProjectConfig;
 use cdb_core::exit;
-use cdb_core::source::SourceMap;
 use cdb_e2e::lifecycle::StackSpec;
 
 /// Goals (issue "cargo xtask e2e"): lifecycle ratio, a whole session, the reaction time.
@@ -27,22 +25,9 @@ fn secs(d: Duration) -> String {
 }
 
 pub fn run(iterations: u32) -> u8 {
-    let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
-    let mut sources = SourceMap::new();
-    let config = match ProjectConfig::discover(&cwd, &mut sources) {
-        Ok(c) => c,
-        Err(d) => {
-            eprint!("{}", d.render(&sources));
-            return exit::BAD_INPUT;
-        }
-    };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return exit::ENVIRONMENT;
-        }
-    };
+    let loaded = or_exit!(crate::project::load());
+    let config = &loaded.config;
+    let runtime = or_exit!(crate::project::runtime());
     let mut floor = Vec::new();
     let mut harness = Vec::new();
     let mut harness_phases = Vec::new();
@@ -50,7 +35,7 @@ pub fn run(iterations: u32) -> u8 {
     for i in 0..iterations.max(1) {
         let project = format!("cdb-bench-e2e-{}-{i}", std::process::id());
         let spec = match StackSpec::isolated(
-            &config,
+            config,
             &project,
             Default::default(),
             Duration::from_secs(20),

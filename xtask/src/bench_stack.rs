@@ -6,25 +6,16 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use cdb_core::config::ProjectConfig;
 use cdb_core::exit;
-use cdb_core::source::SourceMap;
 use cdb_e2e::lifecycle::StackSpec;
 use cdb_e2e::suite::Ctx;
 
 pub fn run(rate: u32, seconds: u64) -> u8 {
-    let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
-    let mut sources = SourceMap::new();
-    let config = match ProjectConfig::discover(&cwd, &mut sources) {
-        Ok(c) => c,
-        Err(d) => {
-            eprint!("{}", d.render(&sources));
-            return exit::BAD_INPUT;
-        }
-    };
+    let loaded = or_exit!(crate::project::load());
+    let config = &loaded.config;
     let project = format!("cdb-bench-{}", std::process::id());
     let spec = match StackSpec::isolated(
-        &config,
+        config,
         &project,
         Default::default(),
         Duration::from_secs(20),
@@ -35,13 +26,7 @@ pub fn run(rate: u32, seconds: u64) -> u8 {
             return exit::ENVIRONMENT;
         }
     };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return exit::ENVIRONMENT;
-        }
-    };
+    let runtime = or_exit!(crate::project::runtime());
     runtime.block_on(async move {
         let started = Instant::now();
         let stack = match spec.up().await {

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use cdb_core::config::ProjectConfig;
 use cdb_core::exit;
-use cdb_core::source::SourceMap;
 use cdb_e2e::config::E2eConfig;
 use cdb_e2e::events::Event;
 use cdb_e2e::gate::{self, Verdict};
@@ -85,35 +84,11 @@ impl E2eArgs {
 }
 
 pub fn run(args: E2eArgs) -> u8 {
-    let cwd = match std::env::current_dir() {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: cannot read the current directory: {e}");
-            return exit::ENVIRONMENT;
-        }
-    };
-    let mut sources = SourceMap::new();
-    let mut config = match ProjectConfig::discover(&cwd, &mut sources) {
-        Ok(c) => c,
-        Err(d) => {
-            eprint!("{}", d.render(&sources));
-            return exit::BAD_INPUT;
-        }
-    };
-    let e2e = match E2eConfig::from_project(&config) {
-        Ok(c) => c,
-        Err(d) => {
-            eprint!("{}", d.render(&sources));
-            return exit::BAD_INPUT;
-        }
-    };
-    let images = match ImagesConfig::from_project(&config) {
-        Ok(c) => c,
-        Err(d) => {
-            eprint!("{}", d.render(&sources));
-            return exit::BAD_INPUT;
-        }
-    };
+    let loaded = or_exit!(crate::project::load());
+    let cwd = loaded.cwd.clone();
+    let e2e = or_exit!(loaded.section(E2eConfig::from_project));
+    let images = or_exit!(loaded.section(ImagesConfig::from_project));
+    let mut config = loaded.config.clone();
     for overlay in &args.overlays {
         let path = cwd.join(overlay);
         if !path.is_file() {
@@ -168,13 +143,7 @@ pub fn run(args: E2eArgs) -> u8 {
             eprintln!("error: {e}");
             return exit::ENVIRONMENT;
         }
-        let runtime = match tokio::runtime::Runtime::new() {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("error: cannot start the async runtime: {e}");
-                return exit::ENVIRONMENT;
-            }
-        };
+        let runtime = or_exit!(crate::project::runtime());
         runtime.block_on(runner::run_session(
             &config,
             &e2e,

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use cdb_core::compose::{ComposeOptions, load};
-use cdb_core::config::ProjectConfig;
 use cdb_core::exit;
 use cdb_core::source::SourceMap;
 use cdb_stack::images::{ImagesOptions, Outcome, Progress};
@@ -42,28 +41,9 @@ pub fn secs(d: Duration) -> String {
 }
 
 pub fn run(args: ImagesArgs) -> u8 {
-    let cwd = match std::env::current_dir() {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: cannot read the current directory: {e}");
-            return exit::ENVIRONMENT;
-        }
-    };
-    let mut sources = SourceMap::new();
-    let config = match ProjectConfig::discover(&cwd, &mut sources) {
-        Ok(c) => c,
-        Err(d) => {
-            eprint!("{}", d.render(&sources));
-            return exit::BAD_INPUT;
-        }
-    };
-    let images = match ImagesConfig::from_project(&config) {
-        Ok(c) => c,
-        Err(d) => {
-            eprint!("{}", d.render(&sources));
-            return exit::BAD_INPUT;
-        }
-    };
+    let loaded = or_exit!(crate::project::load());
+    let images = or_exit!(loaded.section(ImagesConfig::from_project));
+    let config = &loaded.config;
     // Every profile: the monitoring services' images are provided too.
     let mut options = ComposeOptions::in_dir(&config.root);
     options.files = config.compose_files();
@@ -73,14 +53,15 @@ pub fn run(args: ImagesArgs) -> u8 {
         .as_ref()
         .map(|d| config.root.join(d));
     options.all_profiles = true;
-    let loaded = match load(&options, &mut sources) {
+    let mut sources = SourceMap::new();
+    let resolved = match load(&options, &mut sources) {
         Ok(l) => l,
         Err(d) => {
             eprint!("{}", d.render(&sources));
             return exit::BAD_INPUT;
         }
     };
-    let needs = cdb_stack::plan::plan(&loaded.project, &sources, &images);
+    let needs = cdb_stack::plan::plan(&resolved.project, &sources, &images);
     let files: Vec<String> = config
         .compose
         .files

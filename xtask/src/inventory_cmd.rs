@@ -7,7 +7,6 @@ use std::process::{Command, Stdio};
 
 use cdb_core::config::ProjectConfig;
 use cdb_core::exit;
-use cdb_core::source::SourceMap;
 use cdb_e2e::config::E2eConfig;
 use cdb_e2e::inventory::{self, Category, InventoryBuilder, PytestCollection};
 use cdb_e2e::model::TestCase;
@@ -65,23 +64,10 @@ fn merged_output(cmd: &mut Command, what: &str) -> Result<String, String> {
 }
 
 pub fn run(args: InventoryArgs) -> u8 {
-    let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
-    let mut sources = SourceMap::new();
-    let config = match ProjectConfig::discover(&cwd, &mut sources) {
-        Ok(c) => c,
-        Err(d) => {
-            eprint!("{}", d.render(&sources));
-            return exit::BAD_INPUT;
-        }
-    };
-    let e2e = match E2eConfig::from_project(&config) {
-        Ok(c) => c,
-        Err(d) => {
-            eprint!("{}", d.render(&sources));
-            return exit::BAD_INPUT;
-        }
-    };
-    match build(&config, &e2e) {
+    let loaded = or_exit!(crate::project::load());
+    let e2e = or_exit!(loaded.section(E2eConfig::from_project));
+    let config = &loaded.config;
+    match build(config, &e2e) {
         Ok(inv) => {
             let dir = config.root.join(&args.output_dir);
             let files = [

@@ -6,6 +6,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+#[macro_use]
+mod project;
+
 mod audit_cmd;
 mod bench;
 mod bench_e2e;

@@ -3,9 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use cdb_core::config::ProjectConfig;
 use cdb_core::exit;
-use cdb_core::source::SourceMap;
 use cdb_stack::stack::ServiceState;
 use cdb_stack::{ImagesConfig, Stack, StackOptions, UpOptions};
 use clap::{Args, Subcommand};
@@ -68,28 +66,9 @@ enum Action {
 }
 
 pub fn run(args: StackArgs) -> u8 {
-    let cwd = match std::env::current_dir() {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: cannot read the current directory: {e}");
-            return exit::ENVIRONMENT;
-        }
-    };
-    let mut sources = SourceMap::new();
-    let config = match ProjectConfig::discover(&cwd, &mut sources) {
-        Ok(c) => c,
-        Err(d) => {
-            eprint!("{}", d.render(&sources));
-            return exit::BAD_INPUT;
-        }
-    };
-    let images = match ImagesConfig::from_project(&config) {
-        Ok(c) => c,
-        Err(d) => {
-            eprint!("{}", d.render(&sources));
-            return exit::BAD_INPUT;
-        }
-    };
+    let loaded = or_exit!(crate::project::load());
+    let images = or_exit!(loaded.section(ImagesConfig::from_project));
+    let config = &loaded.config;
     if let Err(why) = crate::environment::require_compose_v2() {
         eprintln!("error: {why}");
         return exit::ENVIRONMENT;
@@ -101,7 +80,7 @@ pub fn run(args: StackArgs) -> u8 {
         | Action::Logs { which, .. } => which.clone(),
     };
     let mut stack = Stack::from_config(
-        &config,
+        config,
         &StackOptions {
             test: which.test,
             profiles: which.profiles.clone(),

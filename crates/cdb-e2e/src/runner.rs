@@ -256,7 +256,11 @@ async fn bring_up(
         run: Some(run),
         phase: Phase::Healthy,
     });
-    let healthy = stack.wait_healthy(e2e.health_timeout).await;
+    let healthy = match stack.wait_healthy(e2e.health_timeout).await {
+        // The engine's view first, then each service's own: its /health answers 200.
+        Ok(report) => http_health(&stack.target, e2e, t).await.map(|()| report),
+        Err(e) => Err(e),
+    };
     reporter.on_event(&Event::PhaseFinished {
         run: Some(run),
         phase: Phase::Healthy,
@@ -272,6 +276,29 @@ async fn bring_up(
                 reaction.as_secs_f64() * 1000.0
             ),
         });
+    }
+    Ok(())
+}
+
+/// Every application service's `GET /health` answers 200 (each request limited by
+/// `http_timeout`), retried until `health_timeout` from `since`.
+async fn http_health(target: &Target, e2e: &E2eConfig, since: Instant) -> Result<(), String> {
+    let client = cdb_paper::http::HttpClient::new(e2e.http_timeout);
+    for (service, base) in &target.services {
+        let url = format!("{base}/health");
+        loop {
+            let last = match client.send(hyper::Method::GET, &url, None).await {
+                Ok((status, _)) if status.is_success() => break,
+                Ok((status, body)) => format!("{status}: {}", String::from_utf8_lossy(&body)),
+                Err(e) => e.to_string(),
+            };
+            if since.elapsed() > e2e.health_timeout {
+                return Err(format!(
+                    "{service}: the engine reports it healthy, but GET {url} still answers {last}"
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
     Ok(())
 }
