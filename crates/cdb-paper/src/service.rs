@@ -145,6 +145,28 @@ impl Backoff {
     }
 }
 
+/// The next batch of `consumer`, or `None` when there is nothing to do this turn: the read
+/// failed (logged as `reading <what>`, backed off, the pending entries read again next time)
+/// or nothing arrived in time.
+pub async fn next_batch(
+    consumer: &mut crate::streams::Consumer,
+    backoff: &mut Backoff,
+    shutdown: &mut Shutdown,
+    what: &str,
+) -> Option<Vec<crate::streams::Entry>> {
+    match consumer.next_batch().await {
+        Ok(batch) if batch.is_empty() => None,
+        Ok(batch) => Some(batch),
+        Err(e) => {
+            backoff
+                .failed(&format!("reading {what}"), &e, shutdown)
+                .await;
+            consumer.retry_pending();
+            None
+        }
+    }
+}
+
 /// Runs one service: the HTTP server and `worker` until SIGTERM/SIGINT, then waits for the
 /// worker to finish its batch, stops the server and logs a final line. Returns the exit code.
 pub async fn run<W, F>(

@@ -10,7 +10,7 @@ use tokio_postgres::Client;
 use crate::db::{self, Batch, DeadLetter};
 use crate::errors::Error;
 use crate::model::{DECISIONS_STREAM, EXECUTIONS_STREAM, SIGNALS_STREAM};
-use crate::service::{Backoff, Ctx};
+use crate::service::{self, Backoff, Ctx};
 use crate::streams::{Consumer, Entry, RedisConn, xack};
 
 /// The consumer group.
@@ -106,17 +106,11 @@ pub async fn run(ctx: Ctx) -> Result<(), Error> {
             }
         }
         let Some(client) = pg.as_mut() else { continue };
-        let entries = match consumer.next_batch().await {
-            Ok(b) => b,
-            Err(e) => {
-                backoff.failed("reading streams", &e, &mut shutdown).await;
-                consumer.retry_pending();
-                continue;
-            }
-        };
-        if entries.is_empty() {
+        let Some(entries) =
+            service::next_batch(&mut consumer, &mut backoff, &mut shutdown, "streams").await
+        else {
             continue;
-        }
+        };
         let started = Instant::now();
         let batch = to_rows(&entries);
         match db::write_batch(client, &batch).await {

@@ -13,7 +13,7 @@ use crate::errors::Error;
 use crate::http::HttpClient;
 use crate::metrics::ServiceMetrics;
 use crate::model::{EXECUTIONS_STREAM, ExecutionReport, Fill, ORDERS_STREAM, Order};
-use crate::service::{Backoff, Ctx};
+use crate::service::{self, Backoff, Ctx};
 use crate::shutdown::Shutdown;
 use crate::streams::{Consumer, RedisConn, xack, xadd};
 
@@ -149,17 +149,11 @@ pub async fn run(ctx: Ctx, settings: Settings) -> Result<(), Error> {
         let (batch, reports) = match unwritten.take() {
             Some(pending) => pending,
             None => {
-                let batch = match consumer.next_batch().await {
-                    Ok(b) => b,
-                    Err(e) => {
-                        backoff.failed("reading orders", &e, &mut shutdown).await;
-                        consumer.retry_pending();
-                        continue;
-                    }
-                };
-                if batch.is_empty() {
+                let Some(batch) =
+                    service::next_batch(&mut consumer, &mut backoff, &mut shutdown, "orders").await
+                else {
                     continue;
-                }
+                };
                 let started = Instant::now();
                 let mut done = Vec::new();
                 let mut orders = Vec::new();

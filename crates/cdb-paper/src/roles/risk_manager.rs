@@ -11,7 +11,7 @@ use crate::config::Env;
 use crate::errors::Error;
 use crate::model::{DECISIONS_STREAM, ORDERS_STREAM, RISK_STATE_KEY, SIGNALS_STREAM, Signal};
 use crate::risk::{AccountState, Limits, decide};
-use crate::service::{Backoff, Ctx};
+use crate::service::{self, Backoff, Ctx};
 use crate::streams::{Consumer, RedisConn, xack, xadd};
 
 /// The consumer group.
@@ -114,17 +114,11 @@ pub async fn run(ctx: Ctx, limits: Limits) -> Result<(), Error> {
                 }
             }
         }
-        let batch = match consumer.next_batch().await {
-            Ok(b) => b,
-            Err(e) => {
-                backoff.failed("reading signals", &e, &mut shutdown).await;
-                consumer.retry_pending();
-                continue;
-            }
-        };
-        if batch.is_empty() {
+        let Some(batch) =
+            service::next_batch(&mut consumer, &mut backoff, &mut shutdown, "signals").await
+        else {
             continue;
-        }
+        };
         let started = Instant::now();
         let now = jiff::Timestamp::now();
         let mut pipe = redis::pipe();
