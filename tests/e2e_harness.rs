@@ -1,7 +1,8 @@
-//! `cargo xtask e2e` when the stack misbehaves, each fault injected by a Compose overlay of
-//! `tests/e2e-faults/`: a healthcheck that never passes, a service that exits 1 on SIGTERM, and
-//! SIGINT to the harness while it waits for health. After each, nothing of the run is left —
-//! checked by its Compose project label.
+//! `cargo xtask e2e` as a whole: when the stack misbehaves, each fault injected by a Compose
+//! overlay of `tests/e2e-faults/` (a healthcheck that never passes, a service that exits 1 on
+//! SIGTERM, SIGINT to the harness while it waits for health), and with an external suite whose
+//! JUnit results join the run. After each, nothing of the run is left — checked by its Compose
+//! project label.
 //!
 //! Needs Docker, Compose v2 and the images of `cargo xtask images` (`cargo xtask test` provides
 //! them first); without them these tests FAIL, they never skip.
@@ -197,6 +198,82 @@ fn sigint_during_the_health_wait_leaves_nothing_behind() {
     let text = text(&out);
     assert_eq!(out.status.code(), Some(130), "{text}");
     assert!(text.contains("interrupted"), "{text}");
+    assert_eq!(leftovers(&project), Vec::<String>::new(), "{text}");
+}
+
+/// Copies what a project needs beside its own `cdb.toml`: the Compose files and image folders.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// The shell "suite": checks that it was given the stack's addresses, and reports through
+/// JUnit — one test retried inside the run (failed, then passed: the last attempt counts).
+const EXTERNAL_SUITE: &str = r#"
+junit="$1"
+env | grep -E '^(REDIS_URL|DATABASE_URL|[A-Z_]+_URL|CDB_E2E_PROJECT)=' | sort > "$ENV_OUT"
+if [ -n "$REDIS_URL" ] && [ -n "$DATABASE_URL" ] && [ -n "$RISK_MANAGER_URL" ]; then r=""
+else r='<failure message="the stack addresses are missing"/>'; fi
+cat > "$junit" <<XML
+<testsuites><testsuite name="ext" tests="3">
+<testcase classname="ext.flow" name="A-05 external sees the stack" time="0.01">$r</testcase>
+<testcase classname="ext.flow" name="A-05 external retried" time="0.02"><failure message="first try"/></testcase>
+<testcase classname="ext.flow" name="A-05 external retried" time="0.03"/>
+</testsuite></testsuites>
+XML
+"#;
+
+#[test]
+fn an_external_suite_gets_the_stack_and_its_junit_joins_the_run() {
+    let _serial = serial();
+    let project = project("external");
+    let _cleanup = Cleanup(project.clone());
+    let dir = tempdir("external");
+    let repo = dir.join("repo");
+    copy_dir(&root().join("compose"), &repo.join("compose"));
+    let command = serde_json::to_string(&["sh", "-c", EXTERNAL_SUITE, "sh", "{junit}"])
+        .expect("json");
+    std::fs::write(
+        repo.join("cdb.toml"),
+        format!(
+            "[compose]\nfiles = [\"compose/docker-compose.yml\"]\n\n[[e2e.suites]]\nname = \"ext\"\ncritical = true\ncommand = {command}\nenv = {{ ENV_OUT = {env_out:?} }}\n",
+            env_out = dir.join("env.txt").display().to_string()
+        ),
+    )
+    .expect("write cdb.toml");
+    let junit = dir.join("junit.xml");
+    let out = Command::new(XTASK)
+        .current_dir(&repo)
+        .env("CI", "true")
+        // The copy has no sources to build from: run the image built from this workspace.
+        .env("CDB_PAPER_IMAGE", "cdb/paper:0.1.0")
+        .args(["e2e", "--project", &project, "--filter", "A-05", "--junit"])
+        .arg(&junit)
+        .arg("--history")
+        .arg(dir.join("history.jsonl"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("xtask runs");
+    let text = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let xml = std::fs::read_to_string(&junit).expect("the JUnit report is written");
+    // The built-in A-05 and the suite's two tests, the retried one once, passed.
+    assert!(xml.contains("A-05 signal reaches execution"), "{xml}");
+    assert_eq!(xml.matches("A-05 external sees the stack").count(), 1, "{xml}");
+    assert_eq!(xml.matches("A-05 external retried").count(), 1, "{xml}");
+    assert!(!xml.contains("<failure"), "{xml}");
+    let env = std::fs::read_to_string(dir.join("env.txt")).unwrap_or_default();
+    assert!(env.contains("REDIS_URL=redis://127.0.0.1:"), "{env}");
+    assert!(env.contains("DATABASE_URL=postgres://"), "{env}");
+    assert!(env.contains("DB_WRITER_URL=http://127.0.0.1:"), "{env}");
+    assert!(env.contains(&format!("CDB_E2E_PROJECT={project}")), "{env}");
     assert_eq!(leftovers(&project), Vec::<String>::new(), "{text}");
 }
 
