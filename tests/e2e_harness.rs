@@ -238,8 +238,8 @@ fn an_external_suite_gets_the_stack_and_its_junit_joins_the_run() {
     let dir = tempdir("external");
     let repo = dir.join("repo");
     copy_dir(&root().join("compose"), &repo.join("compose"));
-    let command = serde_json::to_string(&["sh", "-c", EXTERNAL_SUITE, "sh", "{junit}"])
-        .expect("json");
+    let command =
+        serde_json::to_string(&["sh", "-c", EXTERNAL_SUITE, "sh", "{junit}"]).expect("json");
     std::fs::write(
         repo.join("cdb.toml"),
         format!(
@@ -266,7 +266,11 @@ fn an_external_suite_gets_the_stack_and_its_junit_joins_the_run() {
     let xml = std::fs::read_to_string(&junit).expect("the JUnit report is written");
     // The built-in A-05 and the suite's two tests, the retried one once, passed.
     assert!(xml.contains("A-05 signal reaches execution"), "{xml}");
-    assert_eq!(xml.matches("A-05 external sees the stack").count(), 1, "{xml}");
+    assert_eq!(
+        xml.matches("A-05 external sees the stack").count(),
+        1,
+        "{xml}"
+    );
     assert_eq!(xml.matches("A-05 external retried").count(), 1, "{xml}");
     assert!(!xml.contains("<failure"), "{xml}");
     let env = std::fs::read_to_string(dir.join("env.txt")).unwrap_or_default();

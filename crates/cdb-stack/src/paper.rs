@@ -242,8 +242,28 @@ pub(crate) fn build(
         build.args(["--label", &format!("{k}={v}")]);
     }
     build.arg(context.path());
+    let previous = docker
+        .run_ok(
+            &["image", "inspect", "--format", "{{.Id}}", tag],
+            "inspecting the image",
+        )
+        .map(|out| out.stdout.trim().to_string())
+        .ok();
     process::run_ok(&mut build, &format!("building the image {tag}"))?;
     drop(context);
+    // The image this build replaced is left without a tag: remove it, unless a container
+    // still uses it (the engine refuses then, and that is fine).
+    let current = docker
+        .run_ok(
+            &["image", "inspect", "--format", "{{.Id}}", tag],
+            "inspecting the image",
+        )
+        .map(|out| out.stdout.trim().to_string())
+        .unwrap_or_default();
+    if let Some(previous) = previous.filter(|p| !p.is_empty() && *p != current) {
+        // Not --force: an image a container still uses stays.
+        let _ = docker.run_ok(&["image", "rm", &previous], "removing the replaced image");
+    }
     record(tag, "docker build", start.elapsed(), None);
 
     let start = Instant::now();
