@@ -24,9 +24,6 @@ use cdb_stack::images::ImagesOptions;
 use cdb_stack::{Docker, ImagesConfig, Stack, StackOptions};
 use clap::Args;
 
-/// Exit code of a session interrupted by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
-pub const INTERRUPTED: u8 = 130;
-
 /// The application services' `stop_grace_period` in compose/docker-compose.yml.
 const STOP_GRACE: Duration = Duration::from_secs(20);
 
@@ -165,7 +162,7 @@ pub fn run(args: E2eArgs) -> u8 {
         }
         Ending::Interrupted => {
             eprintln!("interrupted: the stack `{project}` was removed");
-            INTERRUPTED
+            exit::INTERRUPTED
         }
         Ending::Completed => {
             let gate = gate::evaluate(&summary, &e2e.thresholds());
