@@ -187,7 +187,7 @@ pub fn provide(
             &mut unreachable,
             progress,
             &record,
-            Some(&fingerprint),
+            fingerprint.as_deref(),
         ));
     }
 
@@ -364,6 +364,22 @@ fn decide(
         let built_by_us = image.is_some_and(|i| i.labels.contains_key("dev.cdb.built-by"));
         let current = image.and_then(|i| i.labels.get(crate::paper::LABEL_FINGERPRINT));
         return match (image, current, fingerprint) {
+            // No sources here to build from (a project that only runs the stack): a present
+            // image is used as it is, an absent one cannot be made.
+            (Some(_), _, None) => Plan::Done(
+                Outcome::Present,
+                Some(format!(
+                    "no crates/{} here to build it from; used as it is",
+                    config.paper_package
+                )),
+            ),
+            (None, _, None) => Plan::Done(
+                Outcome::Unavailable(format!(
+                    "it is not present and there is no crates/{} here to build it from",
+                    config.paper_package
+                )),
+                None,
+            ),
             _ if options.rebuild => Plan::BuildWorkspace,
             (Some(_), Some(built), Some(now)) if built == now => Plan::Done(Outcome::Present, None),
             // Built by hand or by another tool: not ours to judge, used as it is.

@@ -114,7 +114,14 @@ pub const LABEL_FINGERPRINT: &str = "dev.cdb.source-fingerprint";
 /// and `Cargo.lock`, every file of `crates/<paper_package>/` and the image's folder. The image
 /// carries it as a label; a present image whose label differs is stale and rebuilt, so that
 /// `cargo xtask images` (and the test command) never runs yesterday's services.
-pub fn source_fingerprint(root: &Path, config: &ImagesConfig) -> String {
+///
+/// `None` when `root` holds no `crates/<paper_package>/`: a project that only runs the stack
+/// (a copy of `compose/` and a `cdb.toml`) has nothing to build the image from, so a present
+/// image is used as it is rather than judged stale.
+pub fn source_fingerprint(root: &Path, config: &ImagesConfig) -> Option<String> {
+    if !root.join("crates").join(&config.paper_package).is_dir() {
+        return None;
+    }
     let mut files = vec![root.join("Cargo.toml"), root.join("Cargo.lock")];
     for dir in [
         root.join("crates").join(&config.paper_package),
@@ -139,7 +146,7 @@ pub fn source_fingerprint(root: &Path, config: &ImagesConfig) -> String {
         eat(&std::fs::read(f).unwrap_or_default());
         eat(&[0]);
     }
-    format!("{hash:016x}")
+    Some(format!("{hash:016x}"))
 }
 
 fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -236,7 +243,10 @@ pub(crate) fn build(
         ),
         ("org.opencontainers.image.version", version.to_string()),
         ("dev.cdb.built-by", "cargo xtask images".to_string()),
-        (LABEL_FINGERPRINT, source_fingerprint(root, config)),
+        (
+            LABEL_FINGERPRINT,
+            source_fingerprint(root, config).unwrap_or_default(),
+        ),
     ];
     for (k, v) in &labels {
         build.args(["--label", &format!("{k}={v}")]);
@@ -318,6 +328,26 @@ fn set_executable(path: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_project_without_the_service_sources_has_no_fingerprint() {
+        // Regression: a project holding only compose/ and cdb.toml judged the present image
+        // stale and tried to build it with cargo, which failed.
+        let config = ImagesConfig::default();
+        let dir = std::env::temp_dir().join(format!("cdb-fingerprint-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        assert_eq!(source_fingerprint(&dir, &config), None);
+
+        let sources = dir.join("crates").join(&config.paper_package).join("src");
+        std::fs::create_dir_all(&sources).expect("sources");
+        std::fs::write(sources.join("main.rs"), "fn main() {}").expect("write");
+        let first = source_fingerprint(&dir, &config).expect("sources are here");
+        std::fs::write(sources.join("main.rs"), "fn main() { }").expect("write");
+        let second = source_fingerprint(&dir, &config).expect("sources are here");
+        assert_ne!(first, second, "a changed source changes the fingerprint");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn crt_static_goes_where_cargo_reads_it() {
