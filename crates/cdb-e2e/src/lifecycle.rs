@@ -101,13 +101,18 @@ impl StackSpec {
         })
     }
 
-    /// Gives every port variable not set by the caller a free port of 127.0.0.1, chosen now.
+    /// Gives every port variable not set by the caller (or in this process's environment, as
+    /// Compose would read it) a free port of 127.0.0.1, chosen now.
     /// Not 0 (engine-chosen): the engine would choose again whenever a container restarts,
     /// and the suite restarts containers (A-09, crash recovery) and must still reach them.
     fn choose_ports(&mut self) -> Result<(), String> {
         let mut held = Vec::new();
         for v in PORT_VARIABLES {
             if self.env.iter().any(|(k, _)| k == v) {
+                continue;
+            }
+            if let Some(port) = std::env::var(v).ok().filter(|p| !p.trim().is_empty()) {
+                self.env.push(((*v).to_string(), port));
                 continue;
             }
             // Hold every listener until all are chosen, so no two variables get the same port.
@@ -174,14 +179,37 @@ impl StackSpec {
             .await
             .map_err(|e| format!("cannot run docker compose: {e}"))?;
         if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
             return Err(format!(
-                "docker compose up failed:\n{}",
-                String::from_utf8_lossy(&out.stderr).trim_end()
+                "docker compose up failed:\n{}{}",
+                stderr.trim_end(),
+                up_failure_hint(&stderr)
             ));
         }
         stack.resolve_ports().await?;
         Ok(stack)
     }
+}
+
+/// What to do about a failed `docker compose up`, for the failures a user can act on.
+fn up_failure_hint(stderr: &str) -> String {
+    let hint = if stderr.contains("port is already allocated")
+        || stderr.contains("address already in use")
+    {
+        format!(
+            "a port the test stack publishes on 127.0.0.1 was taken between choosing it and \
+             starting the container (another program or stack grabbed it); run again, or set \
+             the port variables ({}) to ports that are free",
+            PORT_VARIABLES.join(", ")
+        )
+    } else if stderr.contains("No such image") || stderr.contains("pull access denied") {
+        "an image is missing: run `cargo xtask images`".to_string()
+    } else if stderr.contains("Cannot connect to the Docker daemon") {
+        "the Docker engine is not answering: start it (e.g. `service docker start`)".to_string()
+    } else {
+        return String::new();
+    };
+    format!("\nhelp: {hint}")
 }
 
 impl RunningStack {
@@ -355,4 +383,32 @@ pub async fn leftovers(project: &str) -> Result<Vec<String>, String> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_port_says_which_variables_choose_the_ports() {
+        let stderr = "Error response from daemon: driver failed programming external connectivity \
+            on endpoint cdb-e2e-x-redis-1: Bind for 127.0.0.1:40001 failed: port is already allocated";
+        let hint = up_failure_hint(stderr);
+        assert!(hint.starts_with("\nhelp: a port"), "{hint}");
+        assert!(hint.contains("CDB_TEST_REDIS_PORT"), "{hint}");
+    }
+
+    #[test]
+    fn a_missing_image_points_at_cargo_xtask_images() {
+        let hint = up_failure_hint("Error response from daemon: No such image: cdb/paper:0.1.0");
+        assert!(hint.contains("cargo xtask images"), "{hint}");
+    }
+
+    #[test]
+    fn an_unknown_failure_gets_no_invented_hint() {
+        assert_eq!(
+            up_failure_hint("service \"x\" has neither an image nor a build"),
+            ""
+        );
+    }
 }
