@@ -4,6 +4,7 @@
 //! teardown. Also the reaction time (engine event "healthy" → the harness acting on it) and a
 //! whole `cargo xtask e2e` session.
 
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -102,6 +103,7 @@ pub fn run(iterations: u32) -> u8 {
     let t = Instant::now();
     let session = Command::new(exe)
         .args(["e2e", "--history", "target/bench-e2e-history.jsonl"])
+        .args(["--json", SESSION_JSON])
         .env("CI", "true")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -154,7 +156,36 @@ pub fn run(iterations: u32) -> u8 {
         if session_ok { "holds" } else { "did not hold" },
         verdict(session_ok && session_time < MAX_SESSION)
     );
+    match session_phases(Path::new(SESSION_JSON)) {
+        Ok(phases) => println!("    its phases: {phases}"),
+        Err(why) => println!("    its phases: unknown ({why})"),
+    }
     code
+}
+
+/// Where the whole session's JSON report goes, for its phase times.
+const SESSION_JSON: &str = "target/bench-e2e-session.json";
+
+/// The phases of the session's JSON report (`cdb.e2e/v1`) as one line: `images 0.3 s, up 10.0 s, …`.
+fn session_phases(path: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let report: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let phases = report["phases"]
+        .as_array()
+        .ok_or_else(|| format!("{}: no phases", path.display()))?;
+    Ok(phases
+        .iter()
+        .map(|p| {
+            let ms = p["elapsed_ms"].as_u64().unwrap_or(0);
+            format!(
+                "{} {}",
+                p["phase"].as_str().unwrap_or("?"),
+                secs(Duration::from_millis(ms))
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", "))
 }
 
 fn compose_floor(spec: &StackSpec) -> Result<Duration, String> {
