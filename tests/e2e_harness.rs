@@ -106,12 +106,24 @@ fn a_healthcheck_that_never_passes_names_the_service_and_exits_3() {
     let project = project("unhealthy");
     let _cleanup = Cleanup(project.clone());
     let dir = tempdir("unhealthy");
-    let out = e2e(&project, "unhealthy.yml", &[], &dir.join("history.jsonl"))
-        .output()
-        .expect("xtask runs");
+    let junit = dir.join("junit.xml");
+    std::fs::write(&junit, "<testsuites name=\"stale\"/>").expect("write");
+    let junit_arg = junit.to_str().expect("utf-8");
+    let out = e2e(
+        &project,
+        "unhealthy.yml",
+        &["--junit", junit_arg],
+        &dir.join("history.jsonl"),
+    )
+    .output()
+    .expect("xtask runs");
     let text = text(&out);
     assert_eq!(out.status.code(), Some(3), "{text}");
     assert!(text.contains("risk-manager is unhealthy"), "{text}");
+    // The JUnit report of an earlier session was replaced by this one's: the stack failed.
+    let xml = std::fs::read_to_string(&junit).expect("the JUnit report is written");
+    assert!(!xml.contains("stale"), "{xml}");
+    assert!(xml.contains("<error"), "{xml}");
     // Its health log: the probe's own output.
     assert!(text.contains("unknown role \"never-healthy\""), "{text}");
     assert_eq!(leftovers(&project), Vec::<String>::new(), "{text}");
@@ -201,6 +213,44 @@ fn sigint_during_the_health_wait_leaves_nothing_behind() {
     assert_eq!(leftovers(&project), Vec::<String>::new(), "{text}");
 }
 
+#[test]
+fn a_project_that_exists_already_is_refused_and_left_alone() {
+    let project = project("existing");
+    let _cleanup = Cleanup(project.clone());
+    let created = Command::new("docker")
+        .args(["network", "create", "--label"])
+        .arg(format!("com.docker.compose.project={project}"))
+        .arg(format!("{project}_default"))
+        .output()
+        .expect("docker runs");
+    assert!(created.status.success(), "{}", text(&created));
+    let out = Command::new(XTASK)
+        .current_dir(root())
+        .env("CI", "true")
+        .args(["e2e", "--project", &project])
+        .stdin(Stdio::null())
+        .output()
+        .expect("xtask runs");
+    let text = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("exists already"), "{text}");
+    assert_eq!(
+        leftovers(&project).len(),
+        1,
+        "the existing network is untouched: {text}"
+    );
+
+    // The name of the stack `cargo xtask stack --test` runs is refused before anything.
+    let out = Command::new(XTASK)
+        .current_dir(root())
+        .env("CI", "true")
+        .args(["e2e", "--project", "cdb-test"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("xtask runs");
+    assert_eq!(out.status.code(), Some(2), "{}", self::text(&out));
+}
+
 /// Copies what a project needs beside its own `cdb.toml`: the Compose files and image folders.
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("create dir");
@@ -230,8 +280,19 @@ cat > "$junit" <<XML
 XML
 "#;
 
+/// A "suite" whose report says all passed but whose exit code says it failed (a crash after
+/// writing the report): the exit code counts.
+const LYING_SUITE: &str = r#"
+cat > "$1" <<XML
+<testsuites><testsuite name="liar" tests="1">
+<testcase classname="liar" name="A-05 liar passes" time="0.01"/>
+</testsuite></testsuites>
+XML
+exit 1
+"#;
+
 #[test]
-fn an_external_suite_gets_the_stack_and_its_junit_joins_the_run() {
+fn an_external_suite_gets_the_stack_its_junit_joins_the_run_and_its_exit_code_counts() {
     let _serial = serial();
     let project = project("external");
     let _cleanup = Cleanup(project.clone());
@@ -240,10 +301,11 @@ fn an_external_suite_gets_the_stack_and_its_junit_joins_the_run() {
     copy_dir(&root().join("compose"), &repo.join("compose"));
     let command =
         serde_json::to_string(&["sh", "-c", EXTERNAL_SUITE, "sh", "{junit}"]).expect("json");
+    let liar = serde_json::to_string(&["sh", "-c", LYING_SUITE, "sh", "{junit}"]).expect("json");
     std::fs::write(
         repo.join("cdb.toml"),
         format!(
-            "[compose]\nfiles = [\"compose/docker-compose.yml\"]\n\n[[e2e.suites]]\nname = \"ext\"\ncritical = true\ncommand = {command}\nenv = {{ ENV_OUT = {env_out:?} }}\n",
+            "[compose]\nfiles = [\"compose/docker-compose.yml\"]\n\n[[e2e.suites]]\nname = \"ext\"\ncritical = true\ncommand = {command}\nenv = {{ ENV_OUT = {env_out:?} }}\n\n[[e2e.suites]]\nname = \"liar\"\ncritical = false\ncommand = {liar}\n",
             env_out = dir.join("env.txt").display().to_string()
         ),
     )
@@ -262,7 +324,8 @@ fn an_external_suite_gets_the_stack_and_its_junit_joins_the_run() {
         .output()
         .expect("xtask runs");
     let text = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    // 4 of 5 passed: below the 95 % pass rate.
+    assert_eq!(out.status.code(), Some(1), "the gate fails: {text}");
     let xml = std::fs::read_to_string(&junit).expect("the JUnit report is written");
     // The built-in A-05 and the suite's two tests, the retried one once, passed.
     assert!(xml.contains("A-05 signal reaches execution"), "{xml}");
@@ -272,7 +335,14 @@ fn an_external_suite_gets_the_stack_and_its_junit_joins_the_run() {
         "{xml}"
     );
     assert_eq!(xml.matches("A-05 external retried").count(), 1, "{xml}");
-    assert!(!xml.contains("<failure"), "{xml}");
+    // The lying suite: its one test passed, but it exited 1: one failure, named.
+    assert!(xml.contains("A-05 liar passes"), "{xml}");
+    assert_eq!(xml.matches("<failure").count(), 1, "{xml}");
+    assert!(xml.contains("suite liar ran"), "{xml}");
+    assert!(
+        xml.contains("but its JUnit report names no failed test"),
+        "{xml}"
+    );
     let env = std::fs::read_to_string(dir.join("env.txt")).unwrap_or_default();
     assert!(env.contains("REDIS_URL=redis://127.0.0.1:"), "{env}");
     assert!(env.contains("DATABASE_URL=postgres://"), "{env}");

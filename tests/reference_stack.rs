@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use cdb_core::config::ProjectConfig;
 use cdb_core::source::SourceMap;
+use cdb_e2e::config::E2eConfig;
 use cdb_e2e::lifecycle::{StackSpec, leftovers};
 use cdb_e2e::suite::{self, Ctx};
 
@@ -24,13 +25,8 @@ fn root() -> PathBuf {
 fn spec(project: &str) -> StackSpec {
     let mut sources = SourceMap::new();
     let config = ProjectConfig::discover(&root(), &mut sources).expect("cdb.toml loads");
-    StackSpec::isolated(
-        &config,
-        project,
-        Default::default(),
-        Duration::from_secs(20),
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
+    let e2e = E2eConfig::from_project(&config).expect("[e2e] of cdb.toml is valid");
+    StackSpec::isolated(&config, &e2e, project).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn promtool() -> Option<PathBuf> {
@@ -82,9 +78,13 @@ async fn the_reference_stack_holds_its_contract() {
         .await
         .expect("every service turns healthy");
     let target = stack.target.clone();
-    let ctx = Ctx::connect(target.clone(), format!("it{}", std::process::id()))
-        .await
-        .expect("Redis and PostgreSQL of the test stack answer");
+    let ctx = Ctx::connect(
+        target.clone(),
+        format!("it{}", std::process::id()),
+        E2eConfig::default().http_timeout,
+    )
+    .await
+    .expect("Redis and PostgreSQL of the test stack answer");
 
     // Every test of the suite, each failure named; the disruptive ones run last.
     let mut failures = Vec::new();

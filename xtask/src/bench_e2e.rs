@@ -9,7 +9,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use cdb_core::exit;
+use cdb_e2e::config::E2eConfig;
 use cdb_e2e::lifecycle::StackSpec;
+use cdb_e2e::runner;
 
 /// Goals (issue "cargo xtask e2e"): lifecycle ratio, a whole session, the reaction time.
 const MAX_RATIO: f64 = 1.3;
@@ -28,6 +30,7 @@ fn secs(d: Duration) -> String {
 pub fn run(iterations: u32) -> u8 {
     let loaded = or_exit!(crate::project::load());
     let config = &loaded.config;
+    let e2e = or_exit!(loaded.section(E2eConfig::from_project));
     let runtime = or_exit!(crate::project::runtime());
     let mut floor = Vec::new();
     let mut harness = Vec::new();
@@ -35,12 +38,7 @@ pub fn run(iterations: u32) -> u8 {
     let mut reactions = Vec::new();
     for i in 0..iterations.max(1) {
         let project = format!("cdb-bench-e2e-{}-{i}", std::process::id());
-        let spec = match StackSpec::isolated(
-            config,
-            &project,
-            Default::default(),
-            Duration::from_secs(20),
-        ) {
+        let spec = match StackSpec::isolated(config, &e2e, &project) {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -70,8 +68,18 @@ pub fn run(iterations: u32) -> u8 {
                     return Err(e);
                 }
             };
+            // As the runner does: each service's own /health after the engine's view, and
+            // a teardown that ends with the label purge and the leftovers check.
+            if let Err(e) = runner::http_health(&stack.target, &e2e, t).await {
+                let _ = stack.down().await;
+                return Err(e);
+            }
             let healthy = t.elapsed();
-            let down = stack.down().await?;
+            let spec = stack.spec().clone();
+            let d = Instant::now();
+            stack.down().await?;
+            runner::remove_everything(&spec).await?;
+            let down = d.elapsed();
             Ok::<_, String>((t.elapsed(), up, healthy - up, down, report))
         });
         match result {

@@ -7,6 +7,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use cdb_core::exit;
+use cdb_e2e::config::E2eConfig;
 use cdb_e2e::lifecycle::StackSpec;
 use cdb_e2e::suite::Ctx;
 
@@ -14,12 +15,8 @@ pub fn run(rate: u32, seconds: u64) -> u8 {
     let loaded = or_exit!(crate::project::load());
     let config = &loaded.config;
     let project = format!("cdb-bench-{}", std::process::id());
-    let spec = match StackSpec::isolated(
-        config,
-        &project,
-        Default::default(),
-        Duration::from_secs(20),
-    ) {
+    let e2e = or_exit!(loaded.section(E2eConfig::from_project));
+    let spec = match StackSpec::isolated(config, &e2e, &project) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -49,6 +46,7 @@ pub fn run(rate: u32, seconds: u64) -> u8 {
         let outcome = match Ctx::connect(
             stack.target.clone(),
             format!("bench{}", std::process::id()),
+            e2e.http_timeout,
         )
         .await
         {

@@ -5,7 +5,7 @@
 //! 130 interrupted (the stack is removed first).
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use cdb_core::config::ProjectConfig;
 use cdb_core::exit;
@@ -23,9 +23,6 @@ use cdb_e2e::summary::Collector;
 use cdb_stack::images::ImagesOptions;
 use cdb_stack::{Docker, ImagesConfig, Stack, StackOptions};
 use clap::Args;
-
-/// The application services' `stop_grace_period` in compose/docker-compose.yml.
-const STOP_GRACE: Duration = Duration::from_secs(20);
 
 #[derive(Debug, Args)]
 pub struct E2eArgs {
@@ -108,6 +105,27 @@ pub fn run(args: E2eArgs) -> u8 {
         .project
         .clone()
         .unwrap_or_else(|| format!("{}-{}", e2e.project_prefix, session_id()));
+    let runtime = or_exit!(crate::project::runtime());
+    // The teardown removes everything carrying the project's label: never a project that
+    // exists already (a developer's own stack, another session's).
+    if let Err(why) = runtime.block_on(check_project_is_new(&project)) {
+        eprintln!("error: {why}");
+        return exit::BAD_INPUT;
+    }
+    // A report of an earlier session must not stand in for this one's if it ends early.
+    for path in [&args.junit, &args.json, &args.markdown]
+        .into_iter()
+        .flatten()
+    {
+        match std::fs::remove_file(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                eprintln!("error: cannot replace the report {}: {e}", path.display());
+                return exit::BAD_INPUT;
+            }
+        }
+    }
     let options = RunOptions {
         runs,
         fresh: args.fresh,
@@ -115,13 +133,12 @@ pub fn run(args: E2eArgs) -> u8 {
         filter: args.filter.clone(),
         project: project.clone(),
         commit: git_commit(&config.root),
-        stop_grace: STOP_GRACE,
     };
 
     let mut collector = Collector::new();
     let mut live = LiveReporter::stderr(LiveMode::detect());
     let session_started = Instant::now();
-    let ending = {
+    let (ending, kept) = {
         let mut fanout = Fanout::new().with(&mut collector).with(&mut live);
         // Images first, once for every run: a no-op when they are present.
         let t = Instant::now();
@@ -136,28 +153,39 @@ pub fn run(args: E2eArgs) -> u8 {
             elapsed: t.elapsed(),
             error: images_result.as_ref().err().cloned(),
         });
-        if let Err(e) = images_result {
-            eprintln!("error: {e}");
-            return exit::ENVIRONMENT;
+        match images_result {
+            Err(e) => (Ending::Environment(e), None),
+            Ok(()) => {
+                let session = runtime.block_on(runner::run_session(
+                    &config,
+                    &e2e,
+                    &options,
+                    &mut fanout,
+                    interrupted(),
+                ));
+                (session.ending, session.kept)
+            }
         }
-        let runtime = or_exit!(crate::project::runtime());
-        runtime.block_on(runner::run_session(
-            &config,
-            &e2e,
-            &options,
-            &mut fanout,
-            interrupted(),
-        ))
     };
     drop(live);
     let summary = collector.summary();
+    let gate = gate::evaluate(&summary, &e2e.thresholds());
+    let results = Results {
+        summary: &summary,
+        gate: &gate,
+    };
 
-    let code = match &ending.ending {
+    let code = match &ending {
         Ending::Environment(why) => {
             eprintln!("error: the stack under test could not be brought up:\n{why}");
             eprintln!(
                 "(nothing of project `{project}` is left behind; `cargo xtask stack up --test` shows the stack by hand)"
             );
+            // The reports say so too (the stack's phase as a failed test case), so that CI
+            // shows red rather than nothing.
+            if let Err(e) = write_reports(&args, &results) {
+                eprintln!("error: {e}");
+            }
             exit::ENVIRONMENT
         }
         Ending::Interrupted => {
@@ -165,11 +193,6 @@ pub fn run(args: E2eArgs) -> u8 {
             exit::INTERRUPTED
         }
         Ending::Completed => {
-            let gate = gate::evaluate(&summary, &e2e.thresholds());
-            let results = Results {
-                summary: &summary,
-                gate: &gate,
-            };
             let color = std::io::IsTerminal::is_terminal(&std::io::stdout())
                 && std::env::var_os("NO_COLOR").is_none();
             print!("{}", HumanReport { color }.render(&results));
@@ -177,9 +200,13 @@ pub fn run(args: E2eArgs) -> u8 {
                 Verdict::Holds => exit::SUCCESS,
                 Verdict::Fails => exit::GATE_FAILED,
             };
+            // A report that cannot be written fails a session that held (exit 2); a gate
+            // that failed keeps its own code.
             if let Err(e) = write_reports(&args, &results) {
                 eprintln!("error: {e}");
-                code = exit::BAD_INPUT;
+                if code == exit::SUCCESS {
+                    code = exit::BAD_INPUT;
+                }
             }
             let record = history::HistoryRecord::new(
                 &results,
@@ -195,7 +222,7 @@ pub fn run(args: E2eArgs) -> u8 {
             code
         }
     };
-    if let Some(kept) = &ending.kept {
+    if let Some(kept) = &kept {
         println!(
             "\nthe stack `{}` is still running (--keep):",
             kept.spec.project
@@ -272,10 +299,10 @@ fn ensure_images(config: &ProjectConfig, images: &ImagesConfig) -> Result<(), St
     Ok(())
 }
 
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
+/// Resolves on Ctrl-C (SIGINT), SIGTERM, or SIGHUP (the terminal was closed).
 async fn interrupted() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+    let on = |kind: tokio::signal::unix::SignalKind| async move {
+        match tokio::signal::unix::signal(kind) {
             Ok(mut s) => {
                 s.recv().await;
             }
@@ -284,8 +311,28 @@ async fn interrupted() {
     };
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
-        () = term => {}
+        () = on(tokio::signal::unix::SignalKind::terminate()) => {}
+        () = on(tokio::signal::unix::SignalKind::hangup()) => {}
     }
+}
+
+/// `Err` when `project` is the main or test stack's name or already has containers, networks
+/// or volumes: the session's teardown would remove them.
+async fn check_project_is_new(project: &str) -> Result<(), String> {
+    use cdb_stack::stack::{MAIN_PROJECT, TEST_PROJECT};
+    if project == MAIN_PROJECT || project == TEST_PROJECT {
+        return Err(format!(
+            "--project {project} is the name of the stack `cargo xtask stack` runs; the session's teardown would remove it. Choose another name"
+        ));
+    }
+    let existing = cdb_e2e::lifecycle::leftovers(project).await?;
+    if !existing.is_empty() {
+        return Err(format!(
+            "the project `{project}` exists already ({}); the session's teardown would remove it. Choose another name, or remove it with `docker compose -p {project} down --volumes`",
+            existing.join(", ")
+        ));
+    }
+    Ok(())
 }
 
 /// A short id unique to this session on this machine: process id and clock, in base 36.

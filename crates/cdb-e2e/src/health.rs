@@ -93,8 +93,20 @@ fn seen(inspect: &ContainerInspectResponse) -> Seen {
 
 enum Verdict {
     Ready,
+    /// The ids of the containers not ready yet.
     Waiting(Vec<String>),
     Failed(String, String),
+}
+
+fn probe_lines(s: &Seen) -> String {
+    if s.probes.is_empty() {
+        return "(no healthcheck has finished yet)".to_string();
+    }
+    s.probes
+        .iter()
+        .map(|(code, out)| format!("exit {code}: {out}"))
+        .collect::<Vec<_>>()
+        .join("\n  ")
 }
 
 fn judge(all: &BTreeMap<String, Seen>) -> Verdict {
@@ -109,31 +121,55 @@ fn judge(all: &BTreeMap<String, Seen>) -> Verdict {
         match s.health {
             Some(HealthStatusEnum::HEALTHY) => {}
             Some(HealthStatusEnum::UNHEALTHY) => {
-                let probes: Vec<String> = s
-                    .probes
-                    .iter()
-                    .map(|(code, out)| format!("exit {code}: {out}"))
-                    .collect();
                 return Verdict::Failed(
                     id.clone(),
                     format!(
                         "{} is unhealthy; last healthcheck outputs:\n  {}",
                         s.service,
-                        probes.join("\n  ")
+                        probe_lines(s)
                     ),
                 );
             }
-            Some(_) => waiting.push(s.service.clone()),
+            Some(_) => waiting.push(id.clone()),
             None if s.running || (s.exited && s.exit_code == 0) => {}
-            None => waiting.push(s.service.clone()),
+            None => waiting.push(id.clone()),
         }
     }
     if waiting.is_empty() && !all.is_empty() {
         Verdict::Ready
     } else {
-        waiting.sort();
         Verdict::Waiting(waiting)
     }
+}
+
+/// Why the wait timed out: each container still waiting, with its state, its last
+/// healthcheck outputs and its last log lines.
+async fn timed_out(timeout: Duration, all: &BTreeMap<String, Seen>, waiting: &[String]) -> String {
+    if waiting.is_empty() {
+        return format!("not healthy after {timeout:?}: the project has no container");
+    }
+    let mut names: Vec<&str> = waiting
+        .iter()
+        .filter_map(|id| all.get(id).map(|s| s.service.as_str()))
+        .collect();
+    names.sort_unstable();
+    let mut out = format!("not healthy after {timeout:?}: {}", names.join(", "));
+    for id in waiting {
+        let Some(s) = all.get(id) else { continue };
+        let state = match (&s.health, s.running) {
+            (Some(h), _) => format!("health {h}"),
+            (None, true) => "running".to_string(),
+            (None, false) => "not running".to_string(),
+        };
+        let logs = crate::containers::logs(id, 10).await.unwrap_or_default();
+        out.push_str(&format!(
+            "\n{} ({state}); last healthcheck outputs:\n  {}\nlast log lines:\n{}",
+            s.service,
+            probe_lines(s),
+            logs.trim_end()
+        ));
+    }
+    out
 }
 
 fn label_filter(project: &str) -> HashMap<String, Vec<String>> {
@@ -229,10 +265,7 @@ pub async fn wait_healthy(project: &str, timeout: Duration) -> Result<HealthRepo
             }
             Verdict::Waiting(waiting) => {
                 if started.elapsed() > timeout {
-                    return Err(format!(
-                        "not healthy after {timeout:?}: {}",
-                        waiting.join(", ")
-                    ));
+                    return Err(timed_out(timeout, &all, &waiting).await);
                 }
             }
         }

@@ -1,5 +1,5 @@
 //! An isolated copy of the stack: `docker compose up` under a project name of its own, with
-//! every published port chosen by the engine, and a teardown that removes that project's
+//! every published port on a free port of 127.0.0.1 chosen at start, and a teardown that removes that project's
 //! containers, networks and volumes — and nothing else — however the run ends.
 
 use std::path::PathBuf;
@@ -29,6 +29,9 @@ pub struct StackSpec {
     pub contract: Contract,
     /// The application services' stop grace period.
     pub stop_grace: Duration,
+    /// Whether the stack runs Prometheus (a `prometheus` service is active in its files): the
+    /// suite then checks that every scrape target is up.
+    pub prometheus: bool,
 }
 
 /// The port variables of the test overlay: each set to a free port chosen when the stack comes
@@ -58,12 +61,15 @@ impl StackSpec {
     /// overlay) under `project`, pointed at the images present on this machine (stand-ins
     /// through their `${CDB_*_IMAGE}` variables). Fails, naming them, when images are missing:
     /// `cargo xtask images` provides them.
+    ///
+    /// The files are `[compose].files` and `[e2e].test_overlay`; the stop grace period is the
+    /// longest `stop_grace_period` of the contract's services in those files.
     pub fn isolated(
         config: &cdb_core::config::ProjectConfig,
+        e2e: &crate::config::E2eConfig,
         project: &str,
-        contract: Contract,
-        stop_grace: Duration,
     ) -> Result<StackSpec, String> {
+        let contract = e2e.contract.clone();
         let images = cdb_stack::ImagesConfig::from_project(config).map_err(|d| {
             let sources = cdb_core::source::SourceMap::new();
             d.render(&sources)
@@ -72,10 +78,19 @@ impl StackSpec {
             config,
             &cdb_stack::StackOptions {
                 test: true,
+                test_overlay: Some(e2e.test_overlay.clone()),
                 project: Some(project.to_string()),
                 ..Default::default()
             },
         );
+        let stop_grace = stack
+            .stop_grace_period(contract.services.keys().map(String::as_str))
+            .map_err(|e| e.to_string())?;
+        let prometheus = stack
+            .service_names()
+            .map_err(|e| e.to_string())?
+            .iter()
+            .any(|s| s == "prometheus");
         stack
             .require_images(&images)
             .map_err(|e| format!("{e} (`cargo xtask images` provides them)"))?;
@@ -98,6 +113,7 @@ impl StackSpec {
             services: Vec::new(),
             contract,
             stop_grace,
+            prometheus,
         })
     }
 
@@ -251,7 +267,10 @@ impl RunningStack {
                 .services
                 .insert(name.clone(), format!("http://127.0.0.1:{p}"));
         }
-        if self.spec.services.iter().any(|s| s == "prometheus") {
+        let started = |name: &str| {
+            self.spec.services.is_empty() || self.spec.services.iter().any(|s| s == name)
+        };
+        if self.spec.prometheus && started("prometheus") {
             let p = self.port("prometheus", 9090).await?;
             self.target.prometheus_url = Some(format!("http://127.0.0.1:{p}"));
         }

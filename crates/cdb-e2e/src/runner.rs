@@ -9,11 +9,12 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use cdb_core::config::ProjectConfig;
+use futures_util::FutureExt;
 
 use crate::config::{E2eConfig, SuiteConfig};
 use crate::events::Event;
 use crate::lifecycle::{self, RunningStack, StackSpec};
-use crate::model::{Attempt, Phase, TestCase};
+use crate::model::{Attempt, Outcome, Phase, TestCase};
 use crate::reporter::Reporter;
 use crate::suite::{self, Ctx, Target};
 
@@ -32,8 +33,6 @@ pub struct RunOptions {
     pub project: String,
     /// The commit under test, for the reports and the history.
     pub commit: Option<String>,
-    /// The application services' stop grace period (as the Compose file gives it).
-    pub stop_grace: Duration,
 }
 
 /// How a session ended.
@@ -82,12 +81,7 @@ pub async fn run_session(
         runs: options.runs,
         commit: options.commit.clone(),
     });
-    let spec = match StackSpec::isolated(
-        config,
-        &options.project,
-        e2e.contract.clone(),
-        options.stop_grace,
-    ) {
+    let spec = match StackSpec::isolated(config, e2e, &options.project) {
         Ok(s) => s,
         Err(e) => {
             reporter.on_event(&Event::SessionFinished {
@@ -281,8 +275,9 @@ async fn bring_up(
 }
 
 /// Every application service's `GET /health` answers 200 (each request limited by
-/// `http_timeout`), retried until `health_timeout` from `since`.
-async fn http_health(target: &Target, e2e: &E2eConfig, since: Instant) -> Result<(), String> {
+/// `http_timeout`), retried until `health_timeout` from `since`: the second half of the
+/// health wait, after the engine's healthchecks.
+pub async fn http_health(target: &Target, e2e: &E2eConfig, since: Instant) -> Result<(), String> {
     let client = cdb_paper::http::HttpClient::new(e2e.http_timeout);
     for (service, base) in &target.services {
         let url = format!("{base}/health");
@@ -323,8 +318,9 @@ async fn teardown(reporter: &mut (dyn Reporter + Send), run: Option<u32>, stack:
 }
 
 /// `compose down`, then whatever still carries the project's label (a container that
-/// `compose up` was creating when it was stopped is not known to `down`).
-async fn remove_everything(spec: &StackSpec) -> Result<(), String> {
+/// `compose up` was creating when it was stopped is not known to `down`); `Err` names what
+/// is left behind. The teardown of every session ends with it.
+pub async fn remove_everything(spec: &StackSpec) -> Result<(), String> {
     let down = lifecycle::teardown(spec).await;
     let project = spec.project.clone();
     let purge = tokio::task::spawn_blocking(move || {
@@ -343,6 +339,17 @@ async fn remove_everything(spec: &StackSpec) -> Result<(), String> {
     Ok(())
 }
 
+/// The text a panic was raised with.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(no message)".to_string()
+    }
+}
+
 fn selected(name: &str, filter: Option<&str>) -> bool {
     filter.is_none_or(|f| name.contains(f))
 }
@@ -356,7 +363,7 @@ async fn run_tests(
     target: Target,
 ) -> Result<(), String> {
     let run_id = format!("{}r{run}", options.project);
-    let ctx = Ctx::connect(target.clone(), run_id).await?;
+    let ctx = Ctx::connect(target.clone(), run_id, e2e.http_timeout).await?;
     let filter = options.filter.as_deref();
     for test in suite::tests(&target) {
         if !selected(&test.name, filter) {
@@ -368,12 +375,23 @@ async fn run_tests(
             test: case.clone(),
         });
         let t = Instant::now();
-        // A-09 stops and restarts each service in turn: it is given the time that takes.
-        let timeout = e2e.test_timeout.max(options.stop_grace * 6);
-        let result = tokio::time::timeout(timeout, (test.run)(&ctx)).await;
+        // A test that stops and restarts services is given the time that takes.
+        let timeout = if test.restarts {
+            e2e.test_timeout.max(target.stop_grace * 6)
+        } else {
+            e2e.test_timeout
+        };
+        // A panicking test (say, a column of another stack's database that is NULL) is a
+        // failed test, not the end of the session.
+        let body = std::panic::AssertUnwindSafe((test.run)(&ctx)).catch_unwind();
+        let result = tokio::time::timeout(timeout, body).await;
         let attempt = match result {
-            Ok(Ok(())) => Attempt::passed(t.elapsed()),
-            Ok(Err(e)) => Attempt::failed(t.elapsed(), e),
+            Ok(Ok(Ok(()))) => Attempt::passed(t.elapsed()),
+            Ok(Ok(Err(e))) => Attempt::failed(t.elapsed(), e),
+            Ok(Err(panic)) => Attempt::failed(
+                t.elapsed(),
+                format!("the test panicked: {}", panic_message(panic.as_ref())),
+            ),
             Err(_) => Attempt::failed(t.elapsed(), format!("no result within {timeout:?}")),
         };
         reporter.on_event(&Event::TestFinished {
@@ -456,9 +474,14 @@ async fn run_external(
     };
     match crate::external::read_junit(&junit, suite) {
         Ok(results) => {
+            let total = results.len();
+            let mut failures = 0;
             for r in results {
                 if !selected(&r.test.name, filter) {
                     continue;
+                }
+                if r.attempt.outcome == Outcome::Failed {
+                    failures += 1;
                 }
                 reporter.on_event(&Event::TestFinished {
                     run,
@@ -466,10 +489,24 @@ async fn run_external(
                     attempt: r.attempt,
                 });
             }
-            if let Err(e) = status {
-                reporter.on_event(&Event::Notice {
-                    run: Some(run),
-                    message: format!("suite {}: {e}", suite.name),
+            // The report alone is not trusted: a suite that failed without saying so in its
+            // report (a crash after writing it, a collection error, no test at all — pytest's
+            // exit 5) is one failed test, so it cannot pass the gate silently.
+            let problem = match &status {
+                Err(why) => Some(why.clone()),
+                Ok(s) if !s.success() && failures == 0 => Some(format!(
+                    "exited with {s} but its JUnit report names no failed test"
+                )),
+                Ok(_) if total == 0 => Some("its JUnit report holds no test case".to_string()),
+                Ok(_) => None,
+            };
+            if let Some(why) = problem {
+                reporter.on_event(&Event::TestFinished {
+                    run,
+                    test: whole,
+                    attempt: Attempt::failed(elapsed, why)
+                        .with_stdout(&stdout)
+                        .with_stderr(&stderr),
                 });
             }
         }

@@ -4,7 +4,7 @@
 //! random host ports).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -34,6 +34,8 @@ pub const PROJECT_LABEL: &str = "com.docker.compose.project";
 pub struct StackOptions {
     /// Add the test overlay ([`TEST_OVERLAY`]) and use the project name [`TEST_PROJECT`].
     pub test: bool,
+    /// With `test`: this overlay (relative to the project root) instead of [`TEST_OVERLAY`].
+    pub test_overlay: Option<PathBuf>,
     /// The project name (default: [`MAIN_PROJECT`] or [`TEST_PROJECT`]).
     pub project: Option<String>,
     /// Profiles enabled beside `[compose] profiles`.
@@ -126,7 +128,11 @@ impl Stack {
     pub fn from_config(config: &ProjectConfig, options: &StackOptions) -> Stack {
         let mut files = config.compose_files();
         if options.test {
-            files.push(config.root.join(TEST_OVERLAY));
+            let overlay = options
+                .test_overlay
+                .as_deref()
+                .unwrap_or(Path::new(TEST_OVERLAY));
+            files.push(config.root.join(overlay));
         }
         let project = options.project.clone().unwrap_or_else(|| {
             if options.test {
@@ -178,6 +184,33 @@ impl Stack {
             rendered: d.render(&sources),
         })?;
         Ok(plan::plan(&loaded.project, &sources, images))
+    }
+
+    /// The longest `stop_grace_period` of `services` (Docker's default of 10 s where none is
+    /// set): how long `docker stop` waits before it kills them.
+    pub fn stop_grace_period<'a>(
+        &self,
+        services: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Duration> {
+        const DOCKER_DEFAULT: Duration = Duration::from_secs(10);
+        let mut sources = SourceMap::new();
+        let loaded = load(&self.compose_options(), &mut sources).map_err(|d| Error::Compose {
+            rendered: d.render(&sources),
+        })?;
+        let mut longest = Duration::ZERO;
+        for name in services {
+            let grace = loaded
+                .project
+                .services
+                .get(name)
+                .and_then(|s| s.node.as_map()?.get("stop_grace_period")?.scalar_text())
+                .and_then(|text| cdb_core::compose::canonical::parse_go_duration(&text).ok())
+                .map_or(DOCKER_DEFAULT, |nanos| {
+                    Duration::from_nanos(u64::try_from(nanos).unwrap_or(0))
+                });
+            longest = longest.max(grace);
+        }
+        Ok(longest)
     }
 
     /// The service names of the active services.

@@ -83,7 +83,7 @@ pub const RULES: &[&str] = &[
     "Rust, level: a test whose module path has the word `e2e`, or that lives in a `tests/` target whose name has it (`tests/e2e_stack.rs`), is **e2e**; otherwise a test of a library, binary or proc-macro target (inside `src/`) or a doc test is **unit**, and a test of a `tests/` target (including the top-level `tests/` registered by xtask) is **integration**. Bench and example targets get no level.",
     "pytest, level: the marker `@pytest.mark.e2e`, `integration` or `unit` (found with `pytest --collect-only -q -m <marker>`), else a word `e2e`, `integration` or `unit` in the node id's path, else the suite's `category` in `[[e2e.suites]]`. With several, the broadest wins (e2e over integration over unit).",
     "Built-in E2E tests (cdb-e2e's critical-path suite) are **e2e**.",
-    "Tags, any test: the word `slow` in its name or path, or the pytest marker `slow`, adds **slow**; likewise `flaky`.",
+    "Tags, any test: the pytest marker `slow`, a test name that begins with the word `slow` (`slow_parse`, `test_slow_fill`), or a module, folder or file stem named `slow` in its path adds **slow**; likewise `flaky`. A name that only mentions the word (`a_flaky_test_fails_the_gate`) is not tagged.",
     "A test with no category at all is listed under *Uncategorised*: give it a marker, move it, or set its suite's `category`.",
 ];
 
@@ -182,9 +182,29 @@ fn has_word(text: &str, word: &str) -> bool {
     words(text).any(|w| w == word)
 }
 
+/// The naming tags of a test id (`module::path::name`, `tests/dir/file.py::test_name[param]`):
+/// its own name begins with the word (`slow_parse`, `test_flaky_retry`), or a module, folder
+/// or file stem of its path is the word (`flaky::retry`, `tests/slow/test_x.py`). A name that
+/// merely mentions the word (`a_flaky_test_fails_the_gate`, a test *about* flakiness) is not
+/// tagged.
 fn tags(name: &str, categories: &mut BTreeSet<Category>) {
+    let segments: Vec<&str> = name
+        .split([':', '/'])
+        .filter(|s| !s.trim().is_empty())
+        .collect();
+    let Some((own, path)) = segments.split_last() else {
+        return;
+    };
+    let own = own.split('[').next().unwrap_or(own);
+    let own = own.strip_prefix("test_").unwrap_or(own);
     for tag in [Category::Slow, Category::Flaky] {
-        if has_word(name, tag.name()) {
+        let word = tag.name();
+        let named = words(own).next().is_some_and(|w| w == word);
+        let in_path = path.iter().any(|seg| {
+            let stem = seg.split('.').next().unwrap_or(seg);
+            stem.eq_ignore_ascii_case(word)
+        });
+        if named || in_path {
             categories.insert(tag);
         }
     }
@@ -736,6 +756,26 @@ mod tests {
         b.add_pytest_suite(&suite(None), &collection()).unwrap();
         b.add_builtin(&[TestCase::builtin("signal_reaches_fill", true)]);
         b.build()
+    }
+
+    #[test]
+    fn a_test_about_flakiness_is_not_tagged_flaky() {
+        // Regression: every test with the word anywhere in its name was tagged, so the
+        // gate's own tests (`a_flaky_critical_test_fails_the_gate`) were listed as flaky.
+        let tagged = |name: &str| {
+            let mut c = BTreeSet::new();
+            tags(name, &mut c);
+            c.into_iter().map(|c| c.name()).collect::<Vec<_>>()
+        };
+        assert!(tagged("gate::tests::a_flaky_critical_test_fails_the_gate").is_empty());
+        assert!(tagged("tests/test_gate.py::test_reports_slow_tests").is_empty());
+        assert_eq!(tagged("e2e::tests::flaky_retry"), ["flaky"]);
+        assert_eq!(
+            tagged("tests/e2e/test_flow.py::test_slow_fill[btc]"),
+            ["slow"]
+        );
+        assert_eq!(tagged("tests/slow/test_big.py::test_all"), ["slow"]);
+        assert_eq!(tagged("flaky::tests::retry"), ["flaky"]);
     }
 
     #[test]

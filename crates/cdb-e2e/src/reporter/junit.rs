@@ -43,8 +43,10 @@ impl Default for JunitReport {
     }
 }
 
-fn rerun(attempt: &Attempt) -> TestRerun {
-    let mut r = TestRerun::new(NonSuccessKind::Failure);
+/// An earlier failed attempt, as `kind` (a test's failure, or an error of the stack's
+/// phases): `rerunFailure`/`flakyFailure` or `rerunError`/`flakyError`, as Surefire writes them.
+fn rerun(attempt: &Attempt, kind: NonSuccessKind) -> TestRerun {
+    let mut r = TestRerun::new(kind);
     r.set_time(attempt.duration);
     if let Some(m) = &attempt.message {
         r.set_message(one_line(m, 200));
@@ -71,7 +73,9 @@ fn test_case(t: &TestSummary, runs: u32) -> JTestCase {
     let status = match t.classification {
         Classification::Passed => TestCaseStatus::success(),
         Classification::Flaky => TestCaseStatus::Success {
-            flaky_runs: failed_attempts(t).map(rerun).collect(),
+            flaky_runs: failed_attempts(t)
+                .map(|a| rerun(a, NonSuccessKind::Failure))
+                .collect(),
         },
         Classification::Failed => {
             let failures: Vec<&Attempt> = failed_attempts(t).collect();
@@ -83,7 +87,7 @@ fn test_case(t: &TestSummary, runs: u32) -> JTestCase {
                 if runs > 1 {
                     status.set_type(format!("failed in {} of {runs} runs", failures.len()));
                 }
-                status.add_reruns(earlier.iter().map(|a| rerun(a)));
+                status.add_reruns(earlier.iter().map(|a| rerun(a, NonSuccessKind::Failure)));
             }
             status
         }
@@ -160,12 +164,19 @@ fn stack_suite(results: &Results<'_>) -> Option<TestSuite> {
                     let m = a.message.as_deref().unwrap_or("failed");
                     st.set_message(one_line(m, 200));
                     st.set_description(m);
-                    st.add_reruns(earlier.iter().map(|p| rerun(&as_attempt(p))));
+                    st.add_reruns(
+                        earlier
+                            .iter()
+                            .map(|p| rerun(&as_attempt(p), NonSuccessKind::Error)),
+                    );
                 }
                 st
             }
             Classification::Flaky => TestCaseStatus::Success {
-                flaky_runs: failures.iter().map(|p| rerun(&as_attempt(p))).collect(),
+                flaky_runs: failures
+                    .iter()
+                    .map(|p| rerun(&as_attempt(p), NonSuccessKind::Error))
+                    .collect(),
             },
             _ => TestCaseStatus::success(),
         };
@@ -275,5 +286,33 @@ mod tests {
             "{xml}"
         );
         assert!(xml.contains(r#"errors="1""#), "{xml}");
+    }
+
+    #[test]
+    fn a_stack_phase_that_failed_once_is_a_flaky_error_not_a_flaky_failure() {
+        // Regression: earlier failures of the stack's phases (errors, not test failures) were
+        // written as flakyFailure/rerunFailure; Surefire writes flakyError/rerunError.
+        let mut c = crate::summary::Collector::new();
+        use crate::reporter::Reporter;
+        for (run, error) in [(1, Some("redis: unhealthy".to_string())), (2, None)] {
+            c.on_event(&crate::events::Event::RunStarted { run });
+            c.on_event(&crate::events::Event::PhaseFinished {
+                run: Some(run),
+                phase: Phase::Healthy,
+                elapsed: Duration::from_secs(5),
+                error,
+            });
+        }
+        let summary = c.summary();
+        let gate =
+            crate::gate::evaluate(&summary, &crate::config::E2eConfig::default().thresholds());
+        let xml = JunitReport::default()
+            .render(&Results {
+                summary: &summary,
+                gate: &gate,
+            })
+            .unwrap();
+        assert_eq!(xml.matches("<flakyError").count(), 1, "{xml}");
+        assert!(!xml.contains("<flakyFailure"), "{xml}");
     }
 }

@@ -54,6 +54,9 @@ pub struct TestDef {
     pub name: String,
     /// Whether it is on the critical path (the gate requires 100 % of these).
     pub critical: bool,
+    /// Whether it stops, kills or restarts containers: such a test is given at least six
+    /// stop grace periods, whatever `test_timeout` says.
+    pub restarts: bool,
     /// The body.
     pub run: Box<dyn for<'a> Fn(&'a Ctx) -> TestFuture<'a> + Send + Sync>,
 }
@@ -63,6 +66,7 @@ impl std::fmt::Debug for TestDef {
         f.debug_struct("TestDef")
             .field("name", &self.name)
             .field("critical", &self.critical)
+            .field("restarts", &self.restarts)
             .finish()
     }
 }
@@ -83,8 +87,13 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// Connects to the stack's Redis and PostgreSQL.
-    pub async fn connect(target: Target, run_id: String) -> Result<Ctx, String> {
+    /// Connects to the stack's Redis and PostgreSQL; every HTTP request of the tests is
+    /// limited to `http_timeout`.
+    pub async fn connect(
+        target: Target,
+        run_id: String,
+        http_timeout: Duration,
+    ) -> Result<Ctx, String> {
         let client = redis::Client::open(target.redis_url.as_str())
             .map_err(|e| format!("redis url: {e}"))?;
         let redis = client
@@ -99,7 +108,7 @@ impl Ctx {
             target,
             redis,
             pg,
-            http: HttpClient::new(Duration::from_secs(5)),
+            http: HttpClient::new(http_timeout),
             run_id,
         })
     }
@@ -194,9 +203,18 @@ macro_rules! test_def {
         $crate::suite::TestDef {
             name: $name.to_string(),
             critical: $critical,
+            restarts: false,
             run: Box::new(|ctx| Box::pin($body(ctx))),
         }
     };
+}
+
+/// `test` marked as one that stops, kills or restarts containers.
+fn restarting(test: TestDef) -> TestDef {
+    TestDef {
+        restarts: true,
+        ..test
+    }
 }
 
 /// Every test, in the order they run: the flow first, the disruptive ones (shutdown, crash)
@@ -216,21 +234,21 @@ pub fn tests(target: &Target) -> Vec<TestDef> {
     ];
     all.extend(risk_rules::tests());
     all.extend(observability::tests(target));
-    all.push(test_def!(
+    all.push(restarting(test_def!(
         "A-09 graceful shutdown of every service under load",
         true,
         shutdown::graceful_shutdown
-    ));
-    all.push(test_def!(
+    )));
+    all.push(restarting(test_def!(
         "crash recovery: SIGKILL of db-writer mid-load",
         true,
         recovery::db_writer_killed
-    ));
+    )));
     // Last: it drops every PostgreSQL connection, the shared one of the context included.
-    all.push(test_def!(
+    all.push(restarting(test_def!(
         "crash recovery: SIGKILL of a PostgreSQL server process mid-load",
         true,
         recovery::postgres_crashed
-    ));
+    )));
     all
 }

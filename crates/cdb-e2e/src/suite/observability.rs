@@ -142,6 +142,7 @@ pub fn tests(target: &Target) -> Vec<TestDef> {
             TestDef {
                 name: format!("A-08 {name} /health and /metrics"),
                 critical: c.critical,
+                restarts: false,
                 run: Box::new(move |ctx| {
                     let service = service.clone();
                     Box::pin(async move { health_and_metrics(ctx, &service).await })

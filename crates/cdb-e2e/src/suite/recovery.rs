@@ -36,23 +36,34 @@ pub async fn postgres_crashed(ctx: &Ctx) -> TestResult {
     let load = Load::start(ctx, "crash-pg", 200);
     tokio::time::sleep(Duration::from_secs(2)).await;
     let pg = ctx.pg_fresh().await?;
-    // Any client backend but ours: killing one crash-restarts the whole server.
+    // Any client backend but ours: killing one crash-restarts the whole server. Oldest
+    // first (the services' long-lived connections); a short-lived one (a /health check) may
+    // be gone by the time of the kill, so the next is tried.
     let rows = pg
         .query(
             "SELECT pid FROM pg_stat_activity \
              WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() \
-             AND datname = current_database()",
+             AND datname = current_database() ORDER BY backend_start",
             &[],
         )
         .await
         .map_err(|e| format!("pg_stat_activity: {e}"))?;
-    let Some(pid) = rows.first().map(|r| r.get::<_, i32>(0)) else {
+    let pids: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.try_get::<_, i32>(0).ok())
+        .map(|pid| pid.to_string())
+        .collect();
+    if pids.is_empty() {
         return Err("no client backend of the services is connected to PostgreSQL".into());
-    };
+    }
     drop(pg);
     let id = containers::container_of(&ctx.target.project, &ctx.target.contract.postgres.service)
         .await?;
-    containers::exec(&id, &["sh", "-c", &format!("kill -KILL {pid}")]).await?;
+    let script = format!(
+        "for p in {}; do kill -KILL \"$p\" 2>/dev/null && exit 0; done; echo 'every backend was gone' >&2; exit 1",
+        pids.join(" ")
+    );
+    containers::exec(&id, &["sh", "-c", &script]).await?;
     let logs = wait_for_crash_restart(&id).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let report = load.stop().await?;

@@ -167,6 +167,7 @@ pub fn tests() -> Vec<TestDef> {
             TestDef {
                 name,
                 critical: true,
+                restarts: false,
                 run: Box::new(move |ctx| {
                     let case = case.clone();
                     Box::pin(async move { run_case(ctx, &case).await })
