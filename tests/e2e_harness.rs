@@ -251,6 +251,24 @@ fn a_project_that_exists_already_is_refused_and_left_alone() {
     assert_eq!(out.status.code(), Some(2), "{}", self::text(&out));
 }
 
+#[test]
+fn an_overlay_that_does_not_load_is_bad_input_with_its_line() {
+    let dir = tempdir("bad-overlay");
+    let overlay = dir.join("bad.yml");
+    std::fs::write(&overlay, "services:\n  redis:\n    ports: [\n").expect("write");
+    let out = Command::new(XTASK)
+        .current_dir(root())
+        .env("CI", "true")
+        .args(["e2e", "--project", &project("bad-overlay"), "--overlay"])
+        .arg(&overlay)
+        .stdin(Stdio::null())
+        .output()
+        .expect("xtask runs");
+    let text = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("bad.yml:"), "points into the file: {text}");
+}
+
 /// Copies what a project needs beside its own `cdb.toml`: the Compose files and image folders.
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("create dir");

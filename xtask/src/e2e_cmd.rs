@@ -96,6 +96,23 @@ pub fn run(args: E2eArgs) -> u8 {
         eprintln!("error: {why}");
         return exit::ENVIRONMENT;
     }
+    // Compose files that do not load are bad input (exit 2, pointing at the line), not an
+    // environment that lacks something.
+    let test_stack = Stack::from_config(
+        &config,
+        &StackOptions {
+            test: true,
+            test_overlay: Some(e2e.test_overlay.clone()),
+            ..Default::default()
+        },
+    );
+    if let Err(e) = test_stack.service_names() {
+        eprintln!("error: {e}");
+        return match e.kind() {
+            cdb_stack::ErrorKind::Input => exit::BAD_INPUT,
+            _ => exit::ENVIRONMENT,
+        };
+    }
     let runs = args.runs.unwrap_or(e2e.runs.get());
     if runs == 0 {
         eprintln!("error: --runs must be at least 1");
@@ -146,7 +163,7 @@ pub fn run(args: E2eArgs) -> u8 {
             run: None,
             phase: Phase::Images,
         });
-        let images_result = ensure_images(&config, &images);
+        let images_result = ensure_images(&config, &test_stack, &images);
         fanout.on_event(&Event::PhaseFinished {
             run: None,
             phase: Phase::Images,
@@ -261,14 +278,11 @@ fn write_reports(args: &E2eArgs, results: &Results<'_>) -> Result<(), String> {
 }
 
 /// The test stack's images (`cargo xtask images` for that stack's services only).
-fn ensure_images(config: &ProjectConfig, images: &ImagesConfig) -> Result<(), String> {
-    let stack = Stack::from_config(
-        config,
-        &StackOptions {
-            test: true,
-            ..Default::default()
-        },
-    );
+fn ensure_images(
+    config: &ProjectConfig,
+    stack: &Stack,
+    images: &ImagesConfig,
+) -> Result<(), String> {
     let needs = stack.plan_images(images).map_err(|e| e.to_string())?;
     let progress = |p: &cdb_stack::images::Progress<'_>| {
         if let cdb_stack::images::Progress::Started { image, action } = p {
