@@ -472,7 +472,7 @@ async fn run_external(
             Err(format!("no result within {timeout:?}")),
         ),
     };
-    match crate::external::read_junit(&junit, suite) {
+    let problem = match crate::external::read_junit(&junit, suite) {
         Ok(results) => {
             let total = results.len();
             let mut failures = 0;
@@ -492,37 +492,28 @@ async fn run_external(
             // The report alone is not trusted: a suite that failed without saying so in its
             // report (a crash after writing it, a collection error, no test at all — pytest's
             // exit 5) is one failed test, so it cannot pass the gate silently.
-            let problem = match &status {
-                Err(why) => Some(why.clone()),
+            match status {
+                Err(why) => Some(why),
                 Ok(s) if !s.success() && failures == 0 => Some(format!(
                     "exited with {s} but its JUnit report names no failed test"
                 )),
                 Ok(_) if total == 0 => Some("its JUnit report holds no test case".to_string()),
                 Ok(_) => None,
-            };
-            if let Some(why) = problem {
-                reporter.on_event(&Event::TestFinished {
-                    run,
-                    test: whole,
-                    attempt: Attempt::failed(elapsed, why)
-                        .with_stdout(&stdout)
-                        .with_stderr(&stderr),
-                });
             }
         }
-        Err(e) => {
-            // No report: the suite as a whole is one failed test, so it cannot pass silently.
-            let why = match status {
-                Err(s) => s,
-                Ok(s) => format!("exited with {s}; no JUnit report: {e}"),
-            };
-            reporter.on_event(&Event::TestFinished {
-                run,
-                test: whole,
-                attempt: Attempt::failed(elapsed, why)
-                    .with_stdout(&stdout)
-                    .with_stderr(&stderr),
-            });
-        }
+        // No report: the suite as a whole is one failed test, so it cannot pass silently.
+        Err(e) => Some(match status {
+            Err(s) => s,
+            Ok(s) => format!("exited with {s}; no JUnit report: {e}"),
+        }),
+    };
+    if let Some(why) = problem {
+        reporter.on_event(&Event::TestFinished {
+            run,
+            test: whole,
+            attempt: Attempt::failed(elapsed, why)
+                .with_stdout(&stdout)
+                .with_stderr(&stderr),
+        });
     }
 }
