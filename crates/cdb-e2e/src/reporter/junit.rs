@@ -261,26 +261,33 @@ mod tests {
         assert_eq!(flaky.attempt.retries, 1);
     }
 
-    #[test]
-    fn a_stack_that_never_came_up_is_red() {
-        let mut c = crate::summary::Collector::new();
+    /// The JUnit report of sessions whose runs had the health phase end as given.
+    fn xml_of_health_phases(phases: &[(u32, Option<&str>)]) -> String {
         use crate::reporter::Reporter;
-        c.on_event(&crate::events::Event::RunStarted { run: 1 });
-        c.on_event(&crate::events::Event::PhaseFinished {
-            run: Some(1),
-            phase: Phase::Healthy,
-            elapsed: Duration::from_secs(120),
-            error: Some("postgres: unhealthy".into()),
-        });
+        let mut c = crate::summary::Collector::new();
+        for (run, error) in phases {
+            c.on_event(&crate::events::Event::RunStarted { run: *run });
+            c.on_event(&crate::events::Event::PhaseFinished {
+                run: Some(*run),
+                phase: Phase::Healthy,
+                elapsed: Duration::from_secs(5),
+                error: error.map(str::to_string),
+            });
+        }
         let summary = c.summary();
         let gate =
             crate::gate::evaluate(&summary, &crate::config::E2eConfig::default().thresholds());
-        let xml = JunitReport::default()
+        JunitReport::default()
             .render(&Results {
                 summary: &summary,
                 gate: &gate,
             })
-            .unwrap();
+            .unwrap()
+    }
+
+    #[test]
+    fn a_stack_that_never_came_up_is_red() {
+        let xml = xml_of_health_phases(&[(1, Some("postgres: unhealthy"))]);
         assert!(
             xml.contains(r#"<error message="run 1: postgres: unhealthy">"#),
             "{xml}"
@@ -292,26 +299,7 @@ mod tests {
     fn a_stack_phase_that_failed_once_is_a_flaky_error_not_a_flaky_failure() {
         // Regression: earlier failures of the stack's phases (errors, not test failures) were
         // written as flakyFailure/rerunFailure; Surefire writes flakyError/rerunError.
-        let mut c = crate::summary::Collector::new();
-        use crate::reporter::Reporter;
-        for (run, error) in [(1, Some("redis: unhealthy".to_string())), (2, None)] {
-            c.on_event(&crate::events::Event::RunStarted { run });
-            c.on_event(&crate::events::Event::PhaseFinished {
-                run: Some(run),
-                phase: Phase::Healthy,
-                elapsed: Duration::from_secs(5),
-                error,
-            });
-        }
-        let summary = c.summary();
-        let gate =
-            crate::gate::evaluate(&summary, &crate::config::E2eConfig::default().thresholds());
-        let xml = JunitReport::default()
-            .render(&Results {
-                summary: &summary,
-                gate: &gate,
-            })
-            .unwrap();
+        let xml = xml_of_health_phases(&[(1, Some("redis: unhealthy")), (2, None)]);
         assert_eq!(xml.matches("<flakyError").count(), 1, "{xml}");
         assert!(!xml.contains("<flakyFailure"), "{xml}");
     }
