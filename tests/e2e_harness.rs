@@ -30,16 +30,23 @@ fn project(tag: &str) -> String {
     format!("cdb-fault-{tag}-{}", std::process::id())
 }
 
-fn e2e(project: &str, overlay: &str, extra: &[&str], history: &Path) -> Command {
+/// `cargo xtask e2e --project PROJECT` from the workspace root, as CI runs it.
+fn xtask_e2e(project: &str) -> Command {
     let mut cmd = Command::new(XTASK);
     cmd.current_dir(root())
         .env("CI", "true")
-        .args(["e2e", "--project", project, "--overlay"])
+        .args(["e2e", "--project", project])
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn e2e(project: &str, overlay: &str, extra: &[&str], history: &Path) -> Command {
+    let mut cmd = xtask_e2e(project);
+    cmd.arg("--overlay")
         .arg(Path::new("tests/e2e-faults").join(overlay))
         .arg("--history")
         .arg(history)
-        .args(extra)
-        .stdin(Stdio::null());
+        .args(extra);
     cmd
 }
 
@@ -224,13 +231,7 @@ fn a_project_that_exists_already_is_refused_and_left_alone() {
         .output()
         .expect("docker runs");
     assert!(created.status.success(), "{}", text(&created));
-    let out = Command::new(XTASK)
-        .current_dir(root())
-        .env("CI", "true")
-        .args(["e2e", "--project", &project])
-        .stdin(Stdio::null())
-        .output()
-        .expect("xtask runs");
+    let out = xtask_e2e(&project).output().expect("xtask runs");
     let text = text(&out);
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(text.contains("exists already"), "{text}");
@@ -241,13 +242,7 @@ fn a_project_that_exists_already_is_refused_and_left_alone() {
     );
 
     // The name of the stack `cargo xtask stack --test` runs is refused before anything.
-    let out = Command::new(XTASK)
-        .current_dir(root())
-        .env("CI", "true")
-        .args(["e2e", "--project", "cdb-test"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("xtask runs");
+    let out = xtask_e2e("cdb-test").output().expect("xtask runs");
     assert_eq!(out.status.code(), Some(2), "{}", self::text(&out));
 }
 
@@ -256,12 +251,9 @@ fn an_overlay_that_does_not_load_is_bad_input_with_its_line() {
     let dir = tempdir("bad-overlay");
     let overlay = dir.join("bad.yml");
     std::fs::write(&overlay, "services:\n  redis:\n    ports: [\n").expect("write");
-    let out = Command::new(XTASK)
-        .current_dir(root())
-        .env("CI", "true")
-        .args(["e2e", "--project", &project("bad-overlay"), "--overlay"])
+    let out = xtask_e2e(&project("bad-overlay"))
+        .arg("--overlay")
         .arg(&overlay)
-        .stdin(Stdio::null())
         .output()
         .expect("xtask runs");
     let text = text(&out);

@@ -21,7 +21,7 @@ use cdb_e2e::reporter::{
 use cdb_e2e::runner::{self, Ending, RunOptions};
 use cdb_e2e::summary::Collector;
 use cdb_stack::images::ImagesOptions;
-use cdb_stack::{Docker, ImagesConfig, Stack, StackOptions};
+use cdb_stack::{Docker, ImageNeed, ImagesConfig, Stack, StackOptions};
 use clap::Args;
 
 #[derive(Debug, Args)]
@@ -96,8 +96,8 @@ pub fn run(args: E2eArgs) -> u8 {
         eprintln!("error: {why}");
         return exit::ENVIRONMENT;
     }
-    // Compose files that do not load are bad input (exit 2, pointing at the line), not an
-    // environment that lacks something.
+    // The test stack's images, planned from its Compose files; files that do not load are bad
+    // input (exit 2, pointing at the line), not an environment that lacks something.
     let test_stack = Stack::from_config(
         &config,
         &StackOptions {
@@ -106,13 +106,16 @@ pub fn run(args: E2eArgs) -> u8 {
             ..Default::default()
         },
     );
-    if let Err(e) = test_stack.service_names() {
-        eprintln!("error: {e}");
-        return match e.kind() {
-            cdb_stack::ErrorKind::Input => exit::BAD_INPUT,
-            _ => exit::ENVIRONMENT,
-        };
-    }
+    let needs = match test_stack.plan_images(&images) {
+        Ok(needs) => needs,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return match e.kind() {
+                cdb_stack::ErrorKind::Input => exit::BAD_INPUT,
+                _ => exit::ENVIRONMENT,
+            };
+        }
+    };
     let runs = args.runs.unwrap_or(e2e.runs.get());
     if runs == 0 {
         eprintln!("error: --runs must be at least 1");
@@ -163,7 +166,7 @@ pub fn run(args: E2eArgs) -> u8 {
             run: None,
             phase: Phase::Images,
         });
-        let images_result = ensure_images(&config, &test_stack, &images);
+        let images_result = ensure_images(&config, &needs, &images);
         fanout.on_event(&Event::PhaseFinished {
             run: None,
             phase: Phase::Images,
@@ -277,13 +280,12 @@ fn write_reports(args: &E2eArgs, results: &Results<'_>) -> Result<(), String> {
     Ok(())
 }
 
-/// The test stack's images (`cargo xtask images` for that stack's services only).
+/// The test stack's images, `needs` (`cargo xtask images` for that stack's services only).
 fn ensure_images(
     config: &ProjectConfig,
-    stack: &Stack,
+    needs: &[ImageNeed],
     images: &ImagesConfig,
 ) -> Result<(), String> {
-    let needs = stack.plan_images(images).map_err(|e| e.to_string())?;
     let progress = |p: &cdb_stack::images::Progress<'_>| {
         if let cdb_stack::images::Progress::Started { image, action } = p {
             eprintln!("   … {image}: {action}");
@@ -292,7 +294,7 @@ fn ensure_images(
     let report = cdb_stack::provide(
         &config.root,
         images,
-        &needs,
+        needs,
         &Docker::new(),
         &ImagesOptions::default(),
         &progress,

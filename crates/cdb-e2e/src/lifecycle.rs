@@ -1,6 +1,7 @@
 //! An isolated copy of the stack: `docker compose up` under a project name of its own, with
-//! every published port on a free port of 127.0.0.1 chosen at start, and a teardown that removes that project's
-//! containers, networks and volumes — and nothing else — however the run ends.
+//! every published port on a free port of 127.0.0.1 chosen at start, and a teardown that
+//! removes that project's containers, networks and volumes — and nothing else — however the
+//! run ends.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -83,14 +84,12 @@ impl StackSpec {
                 ..Default::default()
             },
         );
-        let stop_grace = stack
-            .stop_grace_period(contract.services.keys().map(String::as_str))
-            .map_err(|e| e.to_string())?;
-        let prometheus = stack
-            .service_names()
-            .map_err(|e| e.to_string())?
-            .iter()
-            .any(|s| s == "prometheus");
+        let compose = stack.project().map_err(|e| e.to_string())?;
+        let stop_grace = cdb_stack::stack::stop_grace_period(
+            &compose,
+            contract.services.keys().map(String::as_str),
+        );
+        let prometheus = compose.services.contains_key("prometheus");
         stack
             .require_images(&images)
             .map_err(|e| format!("{e} (`cargo xtask images` provides them)"))?;

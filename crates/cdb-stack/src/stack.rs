@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use cdb_core::compose::{ComposeOptions, load};
+use cdb_core::compose::{ComposeOptions, Loaded, Project, load};
 use cdb_core::config::ProjectConfig;
 use cdb_core::source::SourceMap;
 use serde::Deserialize;
@@ -177,49 +177,30 @@ impl Stack {
         options
     }
 
-    /// The images the stack's active services need.
-    pub fn plan_images(&self, images: &ImagesConfig) -> Result<Vec<ImageNeed>> {
+    /// Loads the stack's Compose files as Compose would; a file that does not load is
+    /// [`Error::Compose`], rendered against its sources.
+    fn load(&self) -> Result<(Loaded, SourceMap)> {
         let mut sources = SourceMap::new();
         let loaded = load(&self.compose_options(), &mut sources).map_err(|d| Error::Compose {
             rendered: d.render(&sources),
         })?;
-        Ok(plan::plan(&loaded.project, &sources, images))
+        Ok((loaded, sources))
     }
 
-    /// The longest `stop_grace_period` of `services` (Docker's default of 10 s where none is
-    /// set): how long `docker stop` waits before it kills them.
-    pub fn stop_grace_period<'a>(
-        &self,
-        services: impl IntoIterator<Item = &'a str>,
-    ) -> Result<Duration> {
-        const DOCKER_DEFAULT: Duration = Duration::from_secs(10);
-        let mut sources = SourceMap::new();
-        let loaded = load(&self.compose_options(), &mut sources).map_err(|d| Error::Compose {
-            rendered: d.render(&sources),
-        })?;
-        let mut longest = Duration::ZERO;
-        for name in services {
-            let grace = loaded
-                .project
-                .services
-                .get(name)
-                .and_then(|s| s.node.as_map()?.get("stop_grace_period")?.scalar_text())
-                .and_then(|text| cdb_core::compose::canonical::parse_go_duration(&text).ok())
-                .map_or(DOCKER_DEFAULT, |nanos| {
-                    Duration::from_nanos(u64::try_from(nanos).unwrap_or(0))
-                });
-            longest = longest.max(grace);
-        }
-        Ok(longest)
+    /// The resolved Compose project: its active services with everything Compose resolves.
+    pub fn project(&self) -> Result<Project> {
+        Ok(self.load()?.0.project)
+    }
+
+    /// The images the stack's active services need.
+    pub fn plan_images(&self, images: &ImagesConfig) -> Result<Vec<ImageNeed>> {
+        let (loaded, sources) = self.load()?;
+        Ok(plan::plan(&loaded.project, &sources, images))
     }
 
     /// The service names of the active services.
     pub fn service_names(&self) -> Result<Vec<String>> {
-        let mut sources = SourceMap::new();
-        let loaded = load(&self.compose_options(), &mut sources).map_err(|d| Error::Compose {
-            rendered: d.render(&sources),
-        })?;
-        Ok(loaded.project.services.keys().cloned().collect())
+        Ok(self.project()?.services.into_keys().collect())
     }
 
     /// Chooses the images on this machine ([`select::select`]) and adds the variables that
@@ -367,6 +348,29 @@ impl Stack {
     pub fn purge(&self) -> Result<()> {
         purge_project(&self.docker, &self.project)
     }
+}
+
+/// The longest `stop_grace_period` of `services` in `project` (Docker's default of 10 s where
+/// none is set): how long `docker stop` waits before it kills them.
+pub fn stop_grace_period<'a>(
+    project: &Project,
+    services: impl IntoIterator<Item = &'a str>,
+) -> Duration {
+    const DOCKER_DEFAULT: Duration = Duration::from_secs(10);
+    services
+        .into_iter()
+        .map(|name| {
+            project
+                .services
+                .get(name)
+                .and_then(|s| s.node.as_map()?.get("stop_grace_period")?.scalar_text())
+                .and_then(|text| cdb_core::compose::canonical::parse_go_duration(&text).ok())
+                .map_or(DOCKER_DEFAULT, |nanos| {
+                    Duration::from_nanos(u64::try_from(nanos).unwrap_or(0))
+                })
+        })
+        .max()
+        .unwrap_or(Duration::ZERO)
 }
 
 /// Removes the containers, networks and volumes labelled with Compose project `project`.
